@@ -1,0 +1,14 @@
+using System.CommandLine;
+
+namespace Nestor.Runtime.Commands;
+
+/// <summary>The `nestor` command tree. Each subcommand lives in its own file.</summary>
+public static class NestorCli
+{
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("Nestor runtime: train, slice, evaluate and serve elastic NemotronH checkpoints.");
+        root.Subcommands.Add(DoctorCommand.Build());
+        return root;
+    }
+}

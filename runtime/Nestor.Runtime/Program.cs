@@ -1,0 +1,3 @@
+using Nestor.Runtime.Commands;
+
+return await NestorCli.Build().Parse(args).InvokeAsync();
