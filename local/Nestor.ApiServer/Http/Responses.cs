@@ -43,7 +43,7 @@ internal static class Responses
 
         var copy = stored.Clone();
         copy["apiVersion"] = def.ApiVersion;
-        return JsonSerializer.SerializeToUtf8Bytes(copy);
+        return JsonSerializer.SerializeToUtf8Bytes(copy, JsonPaths.SerializerOptions);
     }
 
     public static JsonObject ObjectAtVersion(ResourceDefinition def, JsonObject obj)
@@ -62,7 +62,7 @@ internal static class Responses
     {
         response.StatusCode = status;
         response.ContentType = contentType;
-        await using var writer = new Utf8JsonWriter(response.Body);
+        await using var writer = new Utf8JsonWriter(response.Body, JsonPaths.WriterOptions);
         node.WriteTo(writer);
         await writer.FlushAsync(cancellationToken);
     }
@@ -107,7 +107,7 @@ internal static class Responses
 
         response.StatusCode = 200;
         response.ContentType = Json;
-        await using var writer = new Utf8JsonWriter(response.Body);
+        await using var writer = new Utf8JsonWriter(response.Body, JsonPaths.WriterOptions);
         writer.WriteStartObject();
         if (presentation == Presentation.PartialObjectMetadata)
         {

@@ -140,7 +140,7 @@ internal sealed class WatchHandler(ObjectRegistry registry, LocalApiServerOption
         public async Task WriteAsync(WatchMessage message, CancellationToken cancellationToken)
         {
             using var buffer = new MemoryStream();
-            await using (var writer = new Utf8JsonWriter(buffer))
+            await using (var writer = new Utf8JsonWriter(buffer, Json.JsonPaths.WriterOptions))
             {
                 writer.WriteStartObject();
                 switch (message)

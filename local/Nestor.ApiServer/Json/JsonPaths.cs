@@ -7,6 +7,11 @@ namespace Nestor.ApiServer.Json;
 /// <summary>Small helpers for reading and writing object fields in <see cref="JsonNode"/> trees.</summary>
 internal static class JsonPaths
 {
+    /// <summary>Output like Go's encoder: no escaping of quotes, backticks or non-ASCII text.</summary>
+    public static readonly JsonWriterOptions WriterOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static readonly JsonSerializerOptions SerializerOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public static JsonNode? Get(JsonNode? node, params string[] path)
     {
         foreach (var part in path)
@@ -46,6 +51,27 @@ internal static class JsonPaths
         }
 
         return value.GetValueKind() == JsonValueKind.Number && long.TryParse(value.ToJsonString(), CultureInfo.InvariantCulture, out l) ? l : null;
+    }
+
+    /// <summary>A JSON number as double, whatever CLR type the node was created from.</summary>
+    public static double AsDouble(JsonValue value)
+    {
+        if (value.TryGetValue<double>(out var d))
+        {
+            return d;
+        }
+
+        if (value.TryGetValue<long>(out var l))
+        {
+            return l;
+        }
+
+        if (value.TryGetValue<int>(out var i))
+        {
+            return i;
+        }
+
+        return value.TryGetValue<decimal>(out var m) ? (double)m : double.Parse(value.ToJsonString(), CultureInfo.InvariantCulture);
     }
 
     public static bool? GetBool(JsonNode? node, params string[] path) =>

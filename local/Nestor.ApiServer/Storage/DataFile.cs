@@ -89,7 +89,7 @@ internal sealed class DataFile : IAsyncDisposable
             Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
             var temporary = _path + ".tmp";
             using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
-            using (var writer = new Utf8JsonWriter(stream))
+            using (var writer = new Utf8JsonWriter(stream, JsonPaths.WriterOptions))
             {
                 writer.WriteStartObject();
                 writer.WriteString("resourceVersion", state.ResourceVersion.ToString(CultureInfo.InvariantCulture));

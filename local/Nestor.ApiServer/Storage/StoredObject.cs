@@ -15,7 +15,7 @@ internal sealed class StoredObject
     {
         JsonPaths.Materialize(obj);
         Object = obj;
-        Utf8 = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(obj);
+        Utf8 = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(obj, JsonPaths.SerializerOptions);
         ResourceVersion = resourceVersion;
         Namespace = JsonPaths.GetString(obj, "metadata", "namespace") ?? "";
         Name = JsonPaths.GetString(obj, "metadata", "name") ?? "";

@@ -61,9 +61,9 @@ internal sealed class CustomResourceTable : ITableConvertor
         switch (type)
         {
             case "integer":
-                return v is not null && v.GetValueKind() == JsonValueKind.Number ? JsonValue.Create((long)v.GetValue<double>()) : null;
+                return v is not null && v.GetValueKind() == JsonValueKind.Number ? JsonValue.Create((long)Json.JsonPaths.AsDouble(v)) : null;
             case "number":
-                return v is not null && v.GetValueKind() == JsonValueKind.Number ? JsonValue.Create(v.GetValue<double>()) : null;
+                return v is not null && v.GetValueKind() == JsonValueKind.Number ? JsonValue.Create(Json.JsonPaths.AsDouble(v)) : null;
             case "boolean":
                 return v is not null && v.GetValueKind() is JsonValueKind.True or JsonValueKind.False ? JsonValue.Create(v.GetValueKind() == JsonValueKind.True) : null;
             case "date":
@@ -75,7 +75,7 @@ internal sealed class CustomResourceTable : ITableConvertor
                 }
 
                 return v is not null && v.GetValueKind() == JsonValueKind.Number
-                    ? v.GetValue<double>().ToString(CultureInfo.InvariantCulture)
+                    ? Json.JsonPaths.AsDouble(v).ToString(CultureInfo.InvariantCulture)
                     : value.ToJsonString();
         }
     }

@@ -289,7 +289,7 @@ internal sealed class JsonPathExpression
         int comparison;
         if (v.GetValueKind() == JsonValueKind.Number && literal.GetValueKind() == JsonValueKind.Number)
         {
-            comparison = v.GetValue<double>().CompareTo(literal.GetValue<double>());
+            comparison = Json.JsonPaths.AsDouble(v).CompareTo(Json.JsonPaths.AsDouble(literal));
         }
         else
         {

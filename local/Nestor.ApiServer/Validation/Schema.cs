@@ -163,7 +163,7 @@ internal sealed class Schema
     }
 
     private static double? Number(JsonObject json, string key) =>
-        json[key] is JsonValue v && v.TryGetValue<double>(out var d) ? d : null;
+        json[key] is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.Number ? JsonPaths.AsDouble(v) : null;
 
     /// <summary>The merge structure (list types and keys, atomic maps) for patching and server-side apply.</summary>
     public TypeNode ToTypeNode()

@@ -233,13 +233,13 @@ internal static class SchemaProcessor
     }
 
     private static bool IsInteger(JsonValue v) =>
-        v.GetValueKind() == JsonValueKind.Number && (v.TryGetValue<long>(out _) || v.TryGetValue<double>(out var d) && Math.Floor(d) == d);
+        v.GetValueKind() == JsonValueKind.Number && (v.TryGetValue<long>(out _) || Math.Floor(Json.JsonPaths.AsDouble(v)) == Json.JsonPaths.AsDouble(v));
 
     private static void ValidateScalar(JsonValue value, Schema schema, string name, List<FieldError> errors)
     {
         if (value.GetValueKind() == JsonValueKind.Number)
         {
-            var d = value.GetValue<double>();
+            var d = Json.JsonPaths.AsDouble(value);
             if (schema.Minimum is { } min && (schema.ExclusiveMinimum ? d <= min : d < min))
             {
                 errors.Add(FieldError.Invalid(name, value, $"{name} in body should be greater than {(schema.ExclusiveMinimum ? "" : "or equal to ")}{Num(min)}"));
