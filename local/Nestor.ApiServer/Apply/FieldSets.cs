@@ -184,6 +184,11 @@ internal static class FieldSets
                     else
                     {
                         RemovePaths(obj[name], child, type?.Field(name));
+                        if (obj[name] is JsonObject { Count: 0 })
+                        {
+                            // A map emptied by removing the fields a manager stopped applying goes too.
+                            obj.Remove(name);
+                        }
                     }
 
                     break;

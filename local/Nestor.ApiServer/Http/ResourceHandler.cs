@@ -133,7 +133,7 @@ internal sealed class ResourceHandler(ObjectRegistry registry, WatchHandler watc
     {
         foreach (var warning in options.Warnings.Distinct())
         {
-            context.Response.Headers.Append("Warning", $"299 - {System.Text.Json.JsonSerializer.Serialize(warning)}");
+            context.Response.Headers.Append("Warning", $"299 - \"{warning.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal)}\"");
         }
 
         await Responses.WriteJsonAsync(context.Response, status, node, cancellationToken);
