@@ -20,7 +20,10 @@ var root = new RootCommand("nestor-apiserver: a local Kubernetes API server (pla
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
-    using var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(parse.GetValue(verbose) ? LogLevel.Debug : LogLevel.Information));
+    using var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true)
+        .SetMinimumLevel(parse.GetValue(verbose) ? LogLevel.Debug : LogLevel.Information)
+        .AddFilter("Microsoft.AspNetCore", parse.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning)
+        .AddFilter("Microsoft.Hosting", LogLevel.Warning));
     var options = new LocalApiServerOptions
     {
         Address = parse.GetValue(address)!,
