@@ -101,8 +101,13 @@ internal static class DiscoveryDocuments
             {
                 resources.Add(new JsonObject
                 {
-                    ["name"] = def.Plural + "/scale", ["singularName"] = "", ["namespaced"] = def.Namespaced, ["group"] = "autoscaling", ["version"] = "v1",
-                    ["kind"] = "Scale", ["verbs"] = Strings(SubresourceVerbs),
+                    ["name"] = def.Plural + "/scale",
+                    ["singularName"] = "",
+                    ["namespaced"] = def.Namespaced,
+                    ["group"] = "autoscaling",
+                    ["version"] = "v1",
+                    ["kind"] = "Scale",
+                    ["verbs"] = Strings(SubresourceVerbs),
                 });
             }
         }

@@ -1,5 +1,5 @@
-using System.Threading.Channels;
 using System.Text.Json.Nodes;
+using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Nestor.ApiServer.Json;
 using Nestor.ApiServer.Registry;

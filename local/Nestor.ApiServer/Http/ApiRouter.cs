@@ -129,12 +129,14 @@ internal sealed class ApiRouter(ObjectRegistry registry, ResourceHandler resourc
     private static ApiException Injected(InjectedError error) => error.StatusCode switch
     {
         429 => new ApiException(429, "TooManyRequests", "Too many requests, please try again later. (injected fault)",
-            new System.Text.Json.Nodes.JsonObject { ["retryAfterSeconds"] = error.RetryAfterSeconds ?? 1 }) { RetryAfterSeconds = error.RetryAfterSeconds ?? 1 },
+            new System.Text.Json.Nodes.JsonObject { ["retryAfterSeconds"] = error.RetryAfterSeconds ?? 1 })
+        { RetryAfterSeconds = error.RetryAfterSeconds ?? 1 },
         503 => new ApiException(503, "ServiceUnavailable", "the server is currently unable to handle the request (injected fault)") { RetryAfterSeconds = error.RetryAfterSeconds },
         504 => new ApiException(504, "Timeout", "the server was unable to return a response in the time allotted (injected fault)") { RetryAfterSeconds = error.RetryAfterSeconds },
         409 => new ApiException(409, "Conflict", "Operation cannot be fulfilled: the object has been modified; please apply your changes to the latest version and try again (injected fault)"),
         _ => new ApiException(error.StatusCode, error.StatusCode >= 500 ? "InternalError" : "BadRequest",
-            $"Internal error occurred: injected fault (status {error.StatusCode})") { RetryAfterSeconds = error.RetryAfterSeconds },
+            $"Internal error occurred: injected fault (status {error.StatusCode})")
+        { RetryAfterSeconds = error.RetryAfterSeconds },
     };
 
     private async Task<bool> TryAggregatedAsync(HttpContext context, bool core, CancellationToken cancellationToken)

@@ -569,7 +569,13 @@ internal sealed class ObjectRegistry(ObjectStore store, ResourceCatalog catalog,
 
     private static ResourceDefinition AsBuiltin(ResourceDefinition def) => new()
     {
-        Group = def.Group, Version = def.Version, Plural = def.Plural, Singular = def.Singular, Kind = def.Kind, Namespaced = def.Namespaced, Table = def.Table,
+        Group = def.Group,
+        Version = def.Version,
+        Plural = def.Plural,
+        Singular = def.Singular,
+        Kind = def.Kind,
+        Namespaced = def.Namespaced,
+        Table = def.Table,
     };
 
     private static string[] PathParts(string path) => path.Split('.', StringSplitOptions.RemoveEmptyEntries);

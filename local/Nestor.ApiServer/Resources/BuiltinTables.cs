@@ -96,7 +96,8 @@ internal static class BuiltinTables
             var start = JsonPaths.ParseTimestamp(JsonPaths.GetString(o, "status", "startTime"));
             var end = JsonPaths.ParseTimestamp(JsonPaths.GetString(o, "status", "completionTime")) ?? now;
             return start is null ? "" : HumanDuration.Format(end - start.Value);
-        }),
+        }
+    ),
         ColumnTable.Age,
         Col("Containers", "string", o => Containers(o, "name", "spec", "template", "spec", "containers"), 1),
         Col("Images", "string", o => Containers(o, "image", "spec", "template", "spec", "containers"), 1),
