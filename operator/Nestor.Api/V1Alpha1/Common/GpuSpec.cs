@@ -12,6 +12,7 @@ public sealed class GpuSpec
 
     [JsonPropertyName("count")]
     [Description("GPUs per pod. 0 runs on CPU.")]
+    [Required]
     [Minimum(0)]
     [Maximum(64)]
     public int Count { get; set; }
