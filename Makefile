@@ -33,8 +33,8 @@ lint: ## Check formatting and code style (no changes made)
 format: ## Fix formatting and code style
 	dotnet format Operator.sln
 
-crds: ## Generate crds/*.yaml from the C# types
-	dotnet run --project operator/Nestor.CrdGen -c $(CONFIGURATION) -- crds
+crds: ## Generate crds/*.yaml and docs/crd-reference.md from the C# types
+	dotnet run --project operator/Nestor.CrdGen -c $(CONFIGURATION) -- --root .
 
 clean: ## Remove build outputs
 	dotnet clean Operator.sln -nologo -v q || true
