@@ -7,7 +7,7 @@ NESTOR := dotnet run --project runtime/Nestor.Runtime -c $(CONFIGURATION) --
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 
-.PHONY: help setup build test run bench lint format crds clean apiserver
+.PHONY: help setup build test run bench lint format crds operator apiserver clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -39,8 +39,11 @@ export APISERVER_KUBECONFIG
 apiserver: ## Run the local Kubernetes API server (foreground); writes a kubeconfig to APISERVER_KUBECONFIG (default .nestor/kubeconfig)
 	dotnet run --project local/Nestor.ApiServer -c $(CONFIGURATION) -- --kubeconfig "$(APISERVER_KUBECONFIG)" $(APISERVER_ARGS)
 
-crds: ## Generate crds/*.yaml from the C# types
-	dotnet run --project operator/Nestor.CrdGen -c $(CONFIGURATION) -- crds
+crds: ## Generate crds/*.yaml and docs/crd-reference.md from the C# types
+	dotnet run --project operator/Nestor.CrdGen -c $(CONFIGURATION) -- --root .
+
+operator: setup ## Run the operator in the foreground against $$KUBECONFIG (outside a cluster)
+	dotnet run --project operator/Nestor.Operator -c $(CONFIGURATION) -- --metrics-address $${METRICS_ADDRESS:-127.0.0.1:8080} $(OPERATOR_ARGS)
 
 clean: ## Remove build outputs
 	dotnet clean Operator.sln -nologo -v q || true

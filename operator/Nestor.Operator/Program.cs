@@ -1,2 +1,3 @@
-Console.Error.WriteLine("Not built yet: see the open issues.");
-return 2;
+using Nestor.Operator.Hosting;
+
+return await OperatorCommand.Build().Parse(args).InvokeAsync();
