@@ -153,4 +153,39 @@ public sealed class KubectlTests : IAsyncLifetime
         Assert.Matches(@"ADDED\s+alpha", output);
         Assert.Matches(@"MODIFIED\s+beta\s+large\s+5", output);
     }
+
+    [KubectlFact]
+    public async Task Quickstart_AppliesWithTheGeneratedCrds_AndGetShowsTheirPrinterColumns()
+    {
+        var crds = RepoPaths.Combine("crds");
+        var quickstart = RepoPaths.Combine("examples", "quickstart");
+
+        // kubectl maps every object before applying any, so on an empty cluster the CRDs go first (as with kube-apiserver).
+        await _kubectl.SucceedAsync("apply", "-f", crds);
+        await _kubectl.SucceedAsync("wait", "--for=condition=Established", "crd/elasticmodels.nestor.dev", "crd/budgettiers.nestor.dev",
+            "crd/compressionruns.nestor.dev", "--timeout=10s");
+        var applied = await _kubectl.SucceedAsync("apply", "-f", crds, "-f", quickstart);
+        Assert.Contains("elasticmodel.nestor.dev/tiny-elastic created", applied, StringComparison.Ordinal);
+        Assert.Contains("compressionrun.nestor.dev/tiny-elastify created", applied, StringComparison.Ordinal);
+        Assert.Contains("budgettier.nestor.dev/tiny-b50 created", applied, StringComparison.Ordinal);
+
+        var table = await _kubectl.SucceedAsync("get", "elasticmodels,budgettiers,compressionruns");
+        Assert.Matches(@"NAME\s+DIGEST\s+BUDGETS\s+TIERS\s+READY\s+AGE", table);
+        Assert.Matches(@"NAME\s+MODEL\s+BUDGET\s+DESIRED\s+READY\s+WAITING\s+AGE", table);
+        Assert.Matches(@"budgettier.nestor.dev/tiny-b75\s+tiny-elastic\s+b75\s", table);
+        Assert.Matches(@"NAME\s+PHASE\s+STEP\s+TOTAL\s+ETA\(S\)\s+AGE", table);
+
+        Assert.Contains("unchanged", await _kubectl.SucceedAsync("apply", "-f", crds, "-f", quickstart), StringComparison.Ordinal);
+
+        var bad = File.ReadAllText(Path.Combine(quickstart, "30-budgettiers.yaml")).Split("\n---\n")[0]
+            .Replace("  minReplicas: 1", "  minReplicas: 5", StringComparison.Ordinal)
+            .Replace("  modelRef:\n    name: tiny-elastic", "  modelRef: {}", StringComparison.Ordinal)
+            .Replace("name: tiny-full", "name: broken-tier", StringComparison.Ordinal);
+        var rejected = await _kubectl.RunAsync("apply", "-f", Write("bad-tier.yaml", bad));
+        Assert.NotEqual(0, rejected.ExitCode);
+        Assert.Contains("The BudgetTier \"broken-tier\" is invalid", rejected.StandardError, StringComparison.Ordinal);
+        Assert.Contains("spec.minReplicas: Invalid value", rejected.StandardError, StringComparison.Ordinal);
+        Assert.Contains("minReplicas must not be greater than maxReplicas", rejected.StandardError, StringComparison.Ordinal);
+        Assert.Contains("spec.modelRef.name: Required value", rejected.StandardError, StringComparison.Ordinal);
+    }
 }

@@ -11,10 +11,25 @@ namespace Nestor.ApiServer.Discovery;
 /// parameter (so kubectl validates on the server) and the accepted patch media types. Strategic merge patch
 /// is deliberately not advertised, so kubectl apply computes it from its compiled-in types for built-ins and
 /// uses JSON merge patch for custom resources, exactly as against a server without schemas for them.
-/// Component schemas are not served (kubectl explain does not work); /openapi/v2 answers 404.
+/// Component schemas are not served (kubectl explain does not work). /openapi/v2 is a valid document with
+/// no paths or definitions: kubectl then skips client-side schema validation for kinds it cannot verify
+/// (custom resources whose CRD is created in the same apply) and the server validates them instead.
 /// </summary>
 internal static class OpenApiDocuments
 {
+    public const string V2ProtobufContentType = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
+
+    /// <summary>The gnostic openapi_v2.Document protobuf with only swagger = "2.0" (field 1).</summary>
+    public static readonly byte[] V2Protobuf = [0x0A, 0x03, (byte)'2', (byte)'.', (byte)'0'];
+
+    public static JsonObject V2Json() => new()
+    {
+        ["swagger"] = "2.0",
+        ["info"] = new JsonObject { ["title"] = "Kubernetes", ["version"] = "v1.32.0" },
+        ["paths"] = new JsonObject(),
+        ["definitions"] = new JsonObject(),
+    };
+
     public static JsonObject Index(ResourceCatalog catalog)
     {
         var paths = new JsonObject();

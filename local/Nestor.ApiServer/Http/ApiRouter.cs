@@ -76,6 +76,16 @@ internal sealed class ApiRouter(ObjectRegistry registry, ResourceHandler resourc
 
                 await Responses.WriteJsonAsync(context.Response, 200, DiscoveryDocuments.GroupList(catalog), cancellationToken);
                 return;
+            case "/openapi/v2":
+                if (request.Headers.Accept.ToString().Contains("protobuf", StringComparison.Ordinal))
+                {
+                    context.Response.ContentType = OpenApiDocuments.V2ProtobufContentType;
+                    await context.Response.Body.WriteAsync(OpenApiDocuments.V2Protobuf, cancellationToken);
+                    return;
+                }
+
+                await Responses.WriteJsonAsync(context.Response, 200, OpenApiDocuments.V2Json(), cancellationToken);
+                return;
             case "/openapi/v3":
                 await Responses.WriteJsonAsync(context.Response, 200, OpenApiDocuments.Index(catalog), cancellationToken);
                 return;
