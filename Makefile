@@ -7,7 +7,7 @@ NESTOR := dotnet run --project runtime/Nestor.Runtime -c $(CONFIGURATION) --
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 
-.PHONY: help setup build test run bench lint format crds operator clean
+.PHONY: help setup build test run bench lint format crds operator apiserver clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -32,6 +32,12 @@ lint: ## Check formatting and code style (no changes made)
 
 format: ## Fix formatting and code style
 	dotnet format Operator.sln
+
+APISERVER_KUBECONFIG ?= .nestor/kubeconfig
+export APISERVER_KUBECONFIG
+
+apiserver: ## Run the local Kubernetes API server (foreground); writes a kubeconfig to APISERVER_KUBECONFIG (default .nestor/kubeconfig)
+	dotnet run --project local/Nestor.ApiServer -c $(CONFIGURATION) -- --kubeconfig "$(APISERVER_KUBECONFIG)" $(APISERVER_ARGS)
 
 crds: ## Generate crds/*.yaml and docs/crd-reference.md from the C# types
 	dotnet run --project operator/Nestor.CrdGen -c $(CONFIGURATION) -- --root .
