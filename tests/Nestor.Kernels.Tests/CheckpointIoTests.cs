@@ -76,4 +76,22 @@ public sealed class CheckpointIoTests : IDisposable
 
         Assert.Equal(123.5f, smallZ[1, 2].item<float>());
     }
+
+    [Fact]
+    public void LogitsDumpHoldsTheIdsAndTheLogitsOfThePlainCheckpoint()
+    {
+        using var scope = NewDisposeScope();
+        using var model = TinyModels.Create(elastic: false);
+        var folder = _dir.Combine("plain");
+        model.SaveCheckpoint(folder);
+        var ids = TinyModels.RandomIds(2, 7, 50, seed: 8);
+        var path = LogitsDump.Write(folder, ids);
+        var (readIds, logits) = LogitsDump.Read(path);
+        Assert.True(readIds.eq(ids).all().item<bool>());
+        using var noGrad = no_grad();
+        Assert.True(TinyModels.MaxAbsDiff(model.Forward(ids, "full"), logits) < 1e-6);
+        using var checkpoint = CheckpointDirectory.Open(folder); // the dump beside the weights does not disturb the checkpoint
+        Assert.Equal(ParameterCount.Of(model.Config), checkpoint.Manifest.Default.Params);
+    }
 }
+

@@ -22,13 +22,13 @@ public static class GatedRmsNorm
     /// <returns>[..., k, G, P] in fp32.</returns>
     public static Tensor Apply(Tensor y, Tensor z, Tensor weight, double eps, Tensor? keptHeads = null)
     {
-        var gated = y.to(ScalarType.Float32) * nn.functional.silu(z.to(ScalarType.Float32));
+        var gated = Fp32.Of(y) * nn.functional.silu(Fp32.Of(z));
         int rank = (int)gated.dim();
         long[] headAndChannel = [rank - 3, rank - 1];
         var squares = gated.square();
         var meanSquare = keptHeads is null
             ? squares.mean(headAndChannel, keepdim: true)
             : squares.sum(headAndChannel, keepdim: true) / (keptHeads * gated.shape[^1]);
-        return weight.to(ScalarType.Float32) * gated * (meanSquare + eps).rsqrt();
+        return gated * meanSquare.add_(eps).rsqrt_() * Fp32.Of(weight);
     }
 }

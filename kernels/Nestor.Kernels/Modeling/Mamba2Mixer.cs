@@ -87,11 +87,11 @@ public sealed class Mamba2Mixer : nn.Module
     /// </summary>
     /// <param name="w">the budget's weights.</param>
     /// <param name="x">[b, L, d'] normed hidden states.</param>
-    /// <param name="convHistory">[b, C', K−1] the conv inputs before this sequence, or null for zeros.</param>
+    /// <param name="convHistory">[b, K−1, C'] the conv inputs before this sequence, or null for zeros.</param>
     /// <param name="ssmState">[b, k, G, P, N] fp32 state before this sequence, or null for zeros.</param>
     /// <param name="valid">[b, L] 1 for real tokens, 0 for right padding (padding leaves the state unchanged), or null.</param>
     /// <param name="headMask">[k] mask per head rank within a group (masked execution), or null.</param>
-    /// <returns>The output [b, L, d'], the conv inputs [b, C', K−1+L] (history then this sequence) and the final SSM state.</returns>
+    /// <returns>The output [b, L, d'], the conv inputs [b, K−1+L, C'] (history then this sequence) and the final SSM state.</returns>
     public (Tensor Output, Tensor ConvInputs, Tensor FinalState) Forward(MambaView w, Tensor x, Tensor? convHistory = null,
         Tensor? ssmState = null, Tensor? valid = null, Tensor? headMask = null)
     {
@@ -107,32 +107,32 @@ public sealed class Mamba2Mixer : nn.Module
         var inputs = xbc.transpose(1, 2);                                       // [b, C', L]
         inputs = convHistory is null
             ? nn.functional.pad(inputs, [_kernel - 1, 0])
-            : cat([convHistory.to(inputs.dtype), inputs], 2);                   // [b, C', K−1+L]
+            : cat([convHistory.to(inputs.dtype).transpose(1, 2), inputs], 2);   // [b, C', K−1+L]
         var conv = nn.functional.conv1d(inputs, w.ConvWeight.unsqueeze(1), w.ConvBias, groups: w.ConvWeight.shape[0]);
         xbc = nn.functional.silu(conv).transpose(1, 2);                         // [b, L, C']
 
-        var b = xbc.narrow(2, 0, gn).view(batch, length, _groups, _stateSize).to(ScalarType.Float32);
-        var c = xbc.narrow(2, gn, gn).view(batch, length, _groups, _stateSize).to(ScalarType.Float32);
-        var xs = xbc.narrow(2, 2 * gn, inner).view(batch, length, k, _groups, _headDim).to(ScalarType.Float32);
+        var b = Fp32.Of(xbc.narrow(2, 0, gn).view(batch, length, _groups, _stateSize));
+        var c = Fp32.Of(xbc.narrow(2, gn, gn).view(batch, length, _groups, _stateSize));
+        var xs = Fp32.Of(xbc.narrow(2, 2 * gn, inner).view(batch, length, k, _groups, _headDim));
 
         var dt = TimeStep(dtRaw, w.DtBias).view(batch, length, k, _groups);    // [b, L, k, G]
         if (valid is not null)
         {
-            dt = dt * valid.to(ScalarType.Float32).view(batch, length, 1, 1);
+            dt = dt * Fp32.Of(valid).view(batch, length, 1, 1);
         }
 
-        var a = -w.ALog.to(ScalarType.Float32).exp().view(k, _groups);
+        var a = -Fp32.Of(w.ALog).exp().view(k, _groups);
         var (y, finalState) = Ssd.ChunkedScan(xs, dt, a, b, c, _chunkSize, ssmState);
-        y = y + (xs * w.D.to(ScalarType.Float32).view(k, _groups, 1));         // D skip
+        y = y + (xs * Fp32.Of(w.D).view(k, _groups, 1));         // D skip
 
         var output = Output(w, y, z.view(batch, length, k, _groups, _headDim), headMask, x.dtype);
-        return (output, inputs, finalState);
+        return (output, inputs.transpose(1, 2), finalState);
     }
 
     /// <summary>One token per sequence, updating the conv history and SSM state in place.</summary>
     /// <param name="w">the budget's weights.</param>
     /// <param name="x">[b, d'] normed hidden states.</param>
-    /// <param name="convHistory">[b, C', K−1] last conv inputs, updated in place.</param>
+    /// <param name="convHistory">[b, K−1, C'] last conv inputs (time-major, so each tap is a contiguous row), updated in place.</param>
     /// <param name="ssmState">[b, k, G, P, N] fp32, updated in place.</param>
     /// <returns>[b, d'].</returns>
     public Tensor Step(MambaView w, Tensor x, Tensor convHistory, Tensor ssmState)
@@ -141,27 +141,27 @@ public sealed class Mamba2Mixer : nn.Module
         int k = w.HeadsPerGroup, gn = _groups * _stateSize;
         long inner = (long)k * _groups * _headDim;
 
+        var constants = w.StepConstants ??= new MambaStepConstants(w, _groups, _headDim);
         var xbc = nn.functional.linear(x, w.InProjBcx);                        // [b, C']
         var z = nn.functional.linear(x, w.InProjZ);                            // [b, kGP]
         var dtRaw = nn.functional.linear(x, w.InProjDt);                       // [b, kG]
 
-        var window = cat([convHistory, xbc.unsqueeze(-1)], 2);                 // [b, C', K]
-        convHistory.copy_(window.narrow(2, 1, _kernel - 1));
-        var conv = (window * w.ConvWeight).sum(-1);
+        var window = cat([convHistory, xbc.unsqueeze(1)], 1);                  // [b, K, C']
+        convHistory.copy_(window.narrow(1, 1, _kernel - 1));
+        var conv = (window * constants.ConvWeightT).sum(1);                    // the causal conv at the last position
         if (w.ConvBias is not null)
         {
             conv.add_(w.ConvBias);
         }
 
         xbc = nn.functional.silu(conv);
-        var b = xbc.narrow(1, 0, gn).view(batch, _groups, _stateSize).to(ScalarType.Float32);
-        var c = xbc.narrow(1, gn, gn).view(batch, _groups, _stateSize).to(ScalarType.Float32);
-        var xs = xbc.narrow(1, 2 * gn, inner).view(batch, k, _groups, _headDim).to(ScalarType.Float32);
-        var dt = TimeStep(dtRaw, w.DtBias).view(batch, k, _groups);
-        var a = -w.ALog.to(ScalarType.Float32).exp().view(k, _groups);
+        var b = Fp32.Of(xbc.narrow(1, 0, gn).view(batch, _groups, _stateSize));
+        var c = Fp32.Of(xbc.narrow(1, gn, gn).view(batch, _groups, _stateSize));
+        var xs = Fp32.Of(xbc.narrow(1, 2 * gn, inner).view(batch, k, _groups, _headDim));
+        var dt = TimeStep(dtRaw, constants.DtBias).view(batch, k, _groups);
 
-        var y = Ssd.Step(ssmState, xs, dt, a, b, c);                            // [b, k, G, P]
-        y = y + (xs * w.D.to(ScalarType.Float32).view(k, _groups, 1));
+        var y = Ssd.Step(ssmState, xs, dt, constants.A, b, c);                  // [b, k, G, P]
+        y = y.addcmul_(xs, constants.D, 1);                                     // D skip
         return Output(w, y, z.view(batch, k, _groups, _headDim), null, x.dtype);
     }
 
@@ -252,7 +252,7 @@ public sealed class Mamba2Mixer : nn.Module
     // dt = clamp(softplus(dt + dt_bias), time_step_limit), fp32.
     private Tensor TimeStep(Tensor dtRaw, Tensor dtBias)
     {
-        var dt = nn.functional.softplus(dtRaw.to(ScalarType.Float32) + dtBias.to(ScalarType.Float32));
+        var dt = nn.functional.softplus(Fp32.Of(dtRaw) + Fp32.Of(dtBias));
         if (_dtMin > 0 || !double.IsPositiveInfinity(_dtMax))
         {
             dt = dt.clamp(_dtMin, double.IsPositiveInfinity(_dtMax) ? float.MaxValue : _dtMax);
@@ -268,12 +268,13 @@ public sealed class Mamba2Mixer : nn.Module
         Tensor? kept = null;
         if (headMask is not null)
         {
-            y = y * headMask.to(ScalarType.Float32).view(k, 1, 1);
-            kept = headMask.to(ScalarType.Float32).sum();
+            y = y * Fp32.Of(headMask).view(k, 1, 1);
+            kept = Fp32.Of(headMask).sum();
         }
 
         var normed = GatedRmsNorm.Apply(y, z, w.NormWeight.view(k, _groups, _headDim), _eps, kept);
-        var flat = normed.flatten(-3).to(dtype);                                // [..., kGP]
+        var flat = normed.flatten(-3);                                          // [..., kGP]
+        flat = flat.dtype == dtype ? flat : flat.to(dtype);
         return nn.functional.linear(flat, w.OutProj);
     }
 }

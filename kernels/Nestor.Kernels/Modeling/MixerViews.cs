@@ -18,7 +18,33 @@ public sealed record MambaView(
     Tensor DtBias,      // [kG]
     Tensor NormWeight,  // [kGP]
     Tensor OutProj,     // [d', kGP]
-    int HeadsPerGroup) : MixerView;
+    int HeadsPerGroup) : MixerView
+{
+    /// <summary>fp32 constants of the decode step, derived once per prepared view (serving only).</summary>
+    internal MambaStepConstants? StepConstants { get; set; }
+}
+
+/// <summary>What every decode step of a Mamba view needs in fp32 and in step layout, computed once.</summary>
+internal sealed class MambaStepConstants
+{
+    public MambaStepConstants(MambaView w, int groups, int headDim)
+    {
+        using var noGrad = no_grad();
+        int k = w.HeadsPerGroup;
+        A = (-Fp32.Of(w.ALog).exp()).view(k, groups).detach().DetachFromDisposeScope();
+        D = Fp32.Of(w.D).view(k, groups, 1).expand(k, groups, headDim).contiguous().detach().DetachFromDisposeScope();
+        DtBias = Fp32.Of(w.DtBias).detach().contiguous().DetachFromDisposeScope();
+        ConvWeightT = w.ConvWeight.t().contiguous().detach().DetachFromDisposeScope();
+    }
+
+    public Tensor A { get; }            // [k, G]
+
+    public Tensor D { get; }            // [k, G, P]
+
+    public Tensor DtBias { get; }       // [kG]
+
+    public Tensor ConvWeightT { get; }  // [K, C']
+}
 
 /// <summary>
 /// Attention weights for the first <c>KeyValueHeads</c> KV heads and the first <c>HeadsPerGroup</c> query heads of

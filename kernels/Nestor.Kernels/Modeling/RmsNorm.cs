@@ -32,9 +32,10 @@ public sealed class RmsNorm : nn.Module
     /// <param name="keptMass">Σ hidden mask (a scalar tensor), or null to use the width d'.</param>
     public static Tensor Normalize(Tensor x, Tensor weight, double eps, Tensor? keptMass = null)
     {
-        var x32 = x.to(ScalarType.Float32);
+        var x32 = Fp32.Of(x);
         var squares = x32.square();
         var meanSquare = keptMass is null ? squares.mean([-1], keepdim: true) : squares.sum(-1, keepdim: true) / keptMass;
-        return weight * (x32 * (meanSquare + eps).rsqrt()).to(x.dtype);
+        var normed = x32 * meanSquare.add_(eps).rsqrt_();
+        return weight * (x.dtype == ScalarType.Float32 ? normed : normed.to(x.dtype));
     }
 }

@@ -81,11 +81,11 @@ public static class Ssd
     /// <returns>y [b, k, G, P].</returns>
     public static Tensor Step(Tensor state, Tensor x, Tensor dt, Tensor a, Tensor b, Tensor c)
     {
-        long batch = x.shape[0], groups = x.shape[2], n = b.shape[^1];
-        var decay = (dt * a).exp_().unsqueeze(-1).unsqueeze(-1);                            // [b, k, G, 1, 1]
-        var input = (dt.unsqueeze(-1) * x).unsqueeze(-1) * b.view(batch, 1, groups, 1, n); // [b, k, G, P, N]
-        state.mul_(decay).add_(input);
-        return state.matmul(c.view(batch, 1, groups, n, 1)).squeeze(-1);                  // [b, k, G, P]
+        long batch = x.shape[0], k = x.shape[1], groups = x.shape[2], n = b.shape[^1];
+        var decay = (dt * a).exp_().view(batch, k, groups, 1, 1);
+        // S ← S·exp(dt·A) + (dt·x) ⊗ B, without materialising the outer product (the state dominates memory traffic).
+        state.mul_(decay).addcmul_((x * dt.view(batch, k, groups, 1)).unsqueeze(-1), b.view(batch, 1, groups, 1, n), 1);
+        return (state * c.view(batch, 1, groups, 1, n)).sum(-1);                           // y = S·C: [b, k, G, P]
     }
 
     /// <summary>[..., T] → [..., T, T]: out[i, j] = Σ_{j&lt;τ≤i} x[τ] for i ≥ j, −∞ above the diagonal.</summary>

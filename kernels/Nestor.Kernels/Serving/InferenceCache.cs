@@ -5,7 +5,7 @@ namespace Nestor.Kernels;
 
 /// <summary>
 /// A pool of per-sequence decoding caches ("slots") for one model, covering every budget. For each Mamba layer: the
-/// last K−1 conv inputs [slots, 2GN + I, K−1] and the SSM state [slots, Hg, G, P, N] (fp32); for each attention
+/// last K−1 conv inputs [slots, K−1, 2GN + I] and the SSM state [slots, Hg, G, P, N] (fp32); for each attention
 /// layer: keys and values [slots, max_sequence_length, nkv, hd]. A budget uses a prefix of the channel/head axes
 /// (the execution layout makes them prefixes), so one pool serves all budgets.
 /// </summary>
@@ -40,7 +40,7 @@ public sealed class InferenceCache : IDisposable
             switch (config.LayerTypes[i])
             {
                 case LayerType.Mamba:
-                    _conv[i] = zeros([slots, config.MambaConvDim, config.ConvKernel - 1], model.DType, model.Device);
+                    _conv[i] = zeros([slots, config.ConvKernel - 1, config.MambaConvDim], model.DType, model.Device);
                     _ssm[i] = zeros([slots, config.MambaHeadsPerGroup, config.NGroups, config.MambaHeadDim, config.SsmStateSize], ScalarType.Float32, model.Device);
                     break;
                 case LayerType.Attention:
