@@ -7,7 +7,7 @@ NESTOR := dotnet run --project runtime/Nestor.Runtime -c $(CONFIGURATION) --
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 
-.PHONY: help setup build test run bench lint format crds operator apiserver clean
+.PHONY: help setup build test run bench bench-kernels lint format crds operator apiserver clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -21,11 +21,15 @@ build: setup ## Build the whole solution
 test: setup ## Build and run every test project; ends with "N passed, N failed"
 	@CONFIGURATION=$(CONFIGURATION) build/run-tests.sh
 
-run: setup ## The main job, on one machine, with no cluster
+run: setup ## The main job, on one machine, with no cluster (for now: the kernels smoke run)
+	$(NESTOR) doctor
+	$(NESTOR) bench kernels --smoke
+
+bench: setup bench-kernels ## Run every benchmark
 	$(NESTOR) doctor
 
-bench: setup ## Run every benchmark
-	$(NESTOR) doctor
+bench-kernels: setup ## Kernel prefill/decode tokens/s per budget and budget-switch time (last line: JSON)
+	dotnet run --project runtime/Nestor.Runtime -c Release -- bench kernels
 
 lint: ## Check formatting and code style (no changes made)
 	dotnet format Operator.sln --verify-no-changes
