@@ -7,7 +7,7 @@ NESTOR := dotnet run --project runtime/Nestor.Runtime -c $(CONFIGURATION) --
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 
-.PHONY: help setup build test run bench lint format crds clean
+.PHONY: help setup build test run bench lint format crds images images-check clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -36,7 +36,14 @@ format: ## Fix formatting and code style
 crds: ## Generate crds/*.yaml from the C# types
 	dotnet run --project operator/Nestor.CrdGen -c $(CONFIGURATION) -- crds
 
+images: ## Build the operator and runtime (CPU) images offline as OCI archives in artifacts/images (root)
+	@build/setup.sh images
+	@images/build.sh
+
+images-check: images ## Run the images' entrypoints in their unpacked root filesystems; check their config
+	@images/check.sh
+
 clean: ## Remove build outputs
 	dotnet clean Operator.sln -nologo -v q || true
 	find . -type d \( -name bin -o -name obj \) -prune -exec rm -rf {} +
-	rm -rf artifacts
+	rm -rf artifacts .nestor/images
