@@ -7,7 +7,7 @@ NESTOR := dotnet run --project runtime/Nestor.Runtime -c $(CONFIGURATION) --
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 
-.PHONY: help setup build test run bench lint format crds images images-check clean
+.PHONY: help setup build test run bench lint format crds images images-check images-docker clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -42,6 +42,10 @@ images: ## Build the operator and runtime (CPU) images offline as OCI archives i
 
 images-check: images ## Run the images' entrypoints in their unpacked root filesystems; check their config
 	@images/check.sh
+
+images-docker: ## Build images/*/Dockerfile with buildah against local stand-in base images, then check them (slow)
+	@build/setup.sh images
+	@images/dockerfiles-check.sh
 
 clean: ## Remove build outputs
 	dotnet clean Operator.sln -nologo -v q || true

@@ -13,16 +13,19 @@ cd "$(dirname "$0")/.."
 work=${1:?usage: images/rootfs.sh WORK_DIR}
 suite=${NESTOR_IMAGES_SUITE:-bookworm}
 mirror=${NESTOR_IMAGES_MIRROR:-http://deb.debian.org/debian}
-# What debootstrap adds to minbase; the packages copied into the image are listed in `keep`.
+# What debootstrap adds to minbase; the packages copied into the image are `keep` plus, whatever
+# their names in this suite, GCC's base package and OpenSSL's library (gcc-12-base/libssl3 in
+# Debian 12, gcc-14-base/libssl3t64 in Debian 13).
 include=ca-certificates,netbase,tzdata
-keep=(base-files netbase tzdata ca-certificates libc6 libgcc-s1 gcc-12-base libstdc++6 libssl3)
+keep=(base-files netbase tzdata ca-certificates libc6 libgcc-s1 libstdc++6)
+keep_patterns='^(gcc-[0-9]+-base|libssl3(t64)?)$'
 uid=65532
 
 log() { echo "rootfs: $*" >&2; }
 
 # Cache keys cover what shapes each tree: a change to this script rebuilds the base, not debootstrap's.
 boot_key=$(echo "$suite $mirror $include" | sha256sum | cut -c1-12)
-base_key=$( { echo "$boot_key ${keep[*]} $uid"; cat "$0"; } | sha256sum | cut -c1-12)
+base_key=$( { echo "$boot_key ${keep[*]} $keep_patterns $uid"; cat "$0"; } | sha256sum | cut -c1-12)
 boot=$work/debootstrap-$suite-$boot_key
 base=$work/base-$suite-$base_key
 mkdir -p "$work"
@@ -57,6 +60,8 @@ mkdir -p "$base.tmp"/{usr/bin,usr/sbin,usr/lib64,etc,dev,proc,sys,run,var/lib/dp
 install -d -m 1777 "$base.tmp/tmp" "$base.tmp/var/tmp"
 
 status=$boot/var/lib/dpkg/status
+mapfile -t -O "${#keep[@]}" keep < <(sed -n 's/^Package: //p' "$status" | grep -E "$keep_patterns")
+log "packages: ${keep[*]}"
 for pkg in "${keep[@]}"; do
   list=$boot/var/lib/dpkg/info/$pkg.list
   [[ -f $list ]] || list=$boot/var/lib/dpkg/info/$pkg:amd64.list
