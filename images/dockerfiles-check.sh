@@ -70,17 +70,21 @@ build() { # build NAME DOCKERFILE
   local name=$1 dockerfile=$2 start=$SECONDS
   log "buildah build -f $dockerfile"
   # `--isolation chroot`: RUN steps need no OCI runtime; `--network host`: NuGet and Debian.
-  bah build --pull=never --isolation chroot --network host --layers \
+  # No `--layers`: with vfs storage every cached step would be a full copy of the tree.
+  bah build --pull=never --isolation chroot --network host \
     --ignorefile "$dockerfile.dockerignore" -f "$dockerfile" \
     --build-arg VERSION="$version" --build-arg REVISION="$revision" --build-arg CREATED="$created" \
     -t "localhost/$name:dockerfile" . >"$work/build-$name.log" 2>&1 \
     || { tail -30 "$work/build-$name.log" >&2; die "$dockerfile did not build; log: $work/build-$name.log"; }
   rm -f "$out/$name.tar"
   bah push --quiet --disable-compression=false "localhost/$name:dockerfile" "oci-archive:$out/$name.tar:$name:$version" >/dev/null
+  bah rmi "localhost/$name:dockerfile" >/dev/null
   log "$name built from $dockerfile in $((SECONDS - start)) s"
 }
 build nestor-operator images/operator/Dockerfile
 build nestor-runtime-cpu images/runtime/Dockerfile
 
+# Keep only the stand-ins (and the NuGet cache mount under tmp/) for the next run.
+bah rmi --prune >/dev/null 2>&1 || true
 log "checking the Dockerfile-built images"
 NESTOR_IMAGES_FROM_DOCKERFILE=1 NESTOR_IMAGES_OUT=$out NESTOR_IMAGES_WORK=$work images/check.sh
