@@ -27,6 +27,9 @@ run: setup ## The main job, on one machine, with no cluster
 bench: setup ## Run every benchmark
 	$(NESTOR) doctor
 
+bench-operator: setup ## Operator core: 1000 objects against the local API server (last line: JSON)
+	dotnet run --project bench/Nestor.Bench.Operator -c Release -- $(BENCH_OPERATOR_ARGS)
+
 lint: ## Check formatting and code style (no changes made)
 	dotnet format Operator.sln --verify-no-changes
 
