@@ -31,6 +31,9 @@ bench: setup bench-kernels ## Run every benchmark
 bench-kernels: setup ## Kernel prefill/decode tokens/s per budget and budget-switch time (last line: JSON)
 	dotnet run --project runtime/Nestor.Runtime -c Release -- bench kernels
 
+bench-operator: setup ## Operator core: 1000 objects against the local API server (last line: JSON)
+	dotnet run --project bench/Nestor.Bench.Operator -c Release -- $(BENCH_OPERATOR_ARGS)
+
 lint: ## Check formatting and code style (no changes made)
 	dotnet format Operator.sln --verify-no-changes
 
