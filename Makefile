@@ -7,7 +7,7 @@ NESTOR := dotnet run --project runtime/Nestor.Runtime -c $(CONFIGURATION) --
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 
-.PHONY: help setup build test run bench lint format crds operator apiserver clean
+.PHONY: help setup build test run bench bench-kernels lint format crds operator apiserver images images-check images-docker clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -21,11 +21,18 @@ build: setup ## Build the whole solution
 test: setup ## Build and run every test project; ends with "N passed, N failed"
 	@CONFIGURATION=$(CONFIGURATION) build/run-tests.sh
 
-run: setup ## The main job, on one machine, with no cluster
+run: setup ## The main job, on one machine, with no cluster (for now: the kernels smoke run)
+	$(NESTOR) doctor
+	$(NESTOR) bench kernels --smoke
+
+bench: setup bench-kernels ## Run every benchmark
 	$(NESTOR) doctor
 
-bench: setup ## Run every benchmark
-	$(NESTOR) doctor
+bench-kernels: setup ## Kernel prefill/decode tokens/s per budget and budget-switch time (last line: JSON)
+	dotnet run --project runtime/Nestor.Runtime -c Release -- bench kernels
+
+bench-operator: setup ## Operator core: 1000 objects against the local API server (last line: JSON)
+	dotnet run --project bench/Nestor.Bench.Operator -c Release -- $(BENCH_OPERATOR_ARGS)
 
 lint: ## Check formatting and code style (no changes made)
 	dotnet format Operator.sln --verify-no-changes
@@ -45,7 +52,18 @@ crds: ## Generate crds/*.yaml and docs/crd-reference.md from the C# types
 operator: setup ## Run the operator in the foreground against $$KUBECONFIG (outside a cluster)
 	dotnet run --project operator/Nestor.Operator -c $(CONFIGURATION) -- --metrics-address $${METRICS_ADDRESS:-127.0.0.1:8080} $(OPERATOR_ARGS)
 
+images: ## Build the operator and runtime (CPU) images offline as OCI archives in artifacts/images (root)
+	@build/setup.sh images
+	@images/build.sh
+
+images-check: images ## Run the images' entrypoints in their unpacked root filesystems; check their config
+	@images/check.sh
+
+images-docker: ## Build images/*/Dockerfile with buildah against local stand-in base images, then check them (slow)
+	@build/setup.sh images
+	@images/dockerfiles-check.sh
+
 clean: ## Remove build outputs
 	dotnet clean Operator.sln -nologo -v q || true
 	find . -type d \( -name bin -o -name obj \) -prune -exec rm -rf {} +
-	rm -rf artifacts
+	rm -rf artifacts .nestor/images

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent host setup for building and testing Nestor. Installs only what is missing.
 # Debian packages need root (CI runs as root); elsewhere it prints what to install and stops.
+# Usage: build/setup.sh [GROUP...]; groups add tools only some targets need (images: `make images`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +10,13 @@ needs=(
   "g++:g++"
   "patchelf:patchelf"
 )
+for group in "$@"; do
+  case $group in
+    # OCI images without Docker (images/build.sh, images/check.sh).
+    images) needs+=("buildah:buildah" "debootstrap:debootstrap" "jq:jq" "unshare:util-linux" "strip:binutils") ;;
+    *) echo "setup: unknown group '$group' (known: images)" >&2; exit 2 ;;
+  esac
+done
 
 if ! command -v dotnet >/dev/null 2>&1; then
   echo "setup: the .NET SDK 10 is required (https://dot.net); 'dotnet' is not on PATH." >&2

@@ -2,7 +2,7 @@ using System.Text;
 
 namespace Nestor.ApiServer;
 
-/// <summary>Writes a kubeconfig for the local server (plain HTTP on loopback, no credentials: the server does not authenticate).</summary>
+/// <summary>Writes a kubeconfig for the local server (plain HTTP on loopback, a placeholder token: the server does not authenticate).</summary>
 public static class Kubeconfig
 {
     public const string ContextName = "nestor-local";
@@ -26,7 +26,10 @@ public static class Kubeconfig
         yaml.AppendLine("preferences: {}");
         yaml.AppendLine("users:");
         yaml.AppendLine($"- name: {ContextName}");
-        yaml.AppendLine("  user: {}");
+        // The server ignores credentials, but KubernetesClient's kubeconfig loader refuses a user
+        // without any, so the user carries a placeholder token.
+        yaml.AppendLine("  user:");
+        yaml.AppendLine("    token: nestor-local-no-auth");
         return yaml.ToString();
     }
 

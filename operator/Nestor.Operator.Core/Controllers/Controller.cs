@@ -61,9 +61,22 @@ public sealed class Controller
             _queue = queue;
         }
 
-        foreach (var informer in Informers)
+        try
         {
-            await informer.WaitForSyncAsync(cancellationToken);
+            foreach (var informer in Informers)
+            {
+                await informer.WaitForSyncAsync(cancellationToken);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            lock (_lock)
+            {
+                _queue = null;
+            }
+
+            queue.Dispose();
+            return;
         }
 
         foreach (var key in _listPrimaryKeys())

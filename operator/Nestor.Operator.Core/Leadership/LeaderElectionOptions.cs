@@ -17,6 +17,9 @@ public sealed record LeaderElectionOptions
     /// <summary>The leader gives up if it could not renew for this long (client-go default 10 s).</summary>
     public TimeSpan RenewDeadline { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>A graceful stop hands the lease over at once (off: a standby waits for it to expire, as after a crash).</summary>
+    public bool ReleaseOnStop { get; init; } = true;
+
     /// <summary>The interval between acquire and renew attempts (client-go default 2 s).</summary>
     public TimeSpan RetryPeriod { get; init; } = TimeSpan.FromSeconds(2);
 }

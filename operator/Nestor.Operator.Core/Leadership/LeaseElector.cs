@@ -51,7 +51,11 @@ public sealed class LeaseElector(KubeApiClient api, LeaderElectionOptions option
             using var leading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var work = Task.Run(() => whileLeading(leading.Token), CancellationToken.None);
             var renew = RenewUntilLostAsync(leading.Token);
-            await Task.WhenAny(work, renew);
+            if (await Task.WhenAny(work, renew) == work && work.IsCompletedSuccessfully)
+            {
+                await IgnoreCancellation(renew, "lease renewal"); // nothing to run, but keep the lease
+            }
+
             SetLeader(false);
             await leading.CancelAsync();
             await IgnoreCancellation(work, "leader work");
@@ -59,7 +63,11 @@ public sealed class LeaseElector(KubeApiClient api, LeaderElectionOptions option
 
             if (cancellationToken.IsCancellationRequested)
             {
-                await ReleaseAsync();
+                if (options.ReleaseOnStop)
+                {
+                    await ReleaseAsync();
+                }
+
                 return;
             }
 

@@ -1,4 +1,6 @@
 using k8s;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Nestor.Operator.Core.Hosting;
 using Nestor.Operator.Core.Informers;
 using Nestor.Operator.Core.Kube;
@@ -24,8 +26,9 @@ public sealed class OperatorHost : IAsyncDisposable
 
     public Manager Manager { get; }
 
-    /// <summary>The address /metrics, /healthz and /readyz listen on, once started.</summary>
-    public ICollection<string> Urls => _web.Urls;
+    /// <summary>The addresses /metrics, /healthz and /readyz listen on (the bound ports, once started).</summary>
+    public IReadOnlyList<string> Urls =>
+        _web.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
 
     public static OperatorHost Create(OperatorOptions options, CollectorRegistry? registry = null)
     {

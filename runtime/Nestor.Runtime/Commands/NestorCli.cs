@@ -9,6 +9,7 @@ public static class NestorCli
     {
         var root = new RootCommand("Nestor runtime: train, slice, evaluate and serve elastic NemotronH checkpoints.");
         root.Subcommands.Add(DoctorCommand.Build());
+        root.Subcommands.Add(BenchCommand.Build());
         return root;
     }
 }

@@ -1,0 +1,3 @@
+using Nestor.Bench.Operator;
+
+return await OperatorBenchmark.RunAsync(args);
