@@ -78,7 +78,7 @@ public sealed class LocalApiServer : IAsyncDisposable
         var hub = new WatchHub(options.HistorySize);
         var store = new ObjectStore(hub);
         var catalog = new ResourceCatalog();
-        var registry = new ObjectRegistry(store, catalog, TimeProvider.System);
+        var registry = new ObjectRegistry(store, catalog, TimeProvider.System, options.ServiceIpPrefix);
         var restored = options.DataFile is not null && DataFile.TryLoad(options.DataFile, store, logger);
         if (restored)
         {

@@ -11,6 +11,13 @@ public sealed class LocalApiServerOptions
     /// <summary>The port; 0 picks a free one.</summary>
     public int Port { get; init; }
 
+    /// <summary>
+    /// The first two octets of the addresses given to Services as spec.clusterIP ("10.96" as kube's
+    /// default service range). The local cluster uses a loopback prefix such as "127.96" so that a
+    /// Service's clusterIP is an address its proxy can listen on.
+    /// </summary>
+    public string ServiceIpPrefix { get; init; } = "10.96";
+
     /// <summary>How many events (across all resources) the watch history keeps; older resumes get 410 Gone.</summary>
     public int HistorySize { get; init; } = 10_000;
 

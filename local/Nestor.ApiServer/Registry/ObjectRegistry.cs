@@ -21,7 +21,7 @@ internal sealed record ListResult(IReadOnlyList<StoredObject> Items, long Resour
 /// subresources, resourceVersion preconditions, generation, managedFields, namespaces and CRDs.
 /// Every write runs entirely under the store lock.
 /// </summary>
-internal sealed class ObjectRegistry(ObjectStore store, ResourceCatalog catalog, TimeProvider time)
+internal sealed class ObjectRegistry(ObjectStore store, ResourceCatalog catalog, TimeProvider time, string serviceIpPrefix = "10.96")
 {
     public const string OrphanFinalizer = "orphan";
     public const string ForegroundFinalizer = "foregroundDeletion";
@@ -751,12 +751,13 @@ internal sealed class ObjectRegistry(ObjectStore store, ResourceCatalog catalog,
         }
     }
 
-    private static StrategyContext Context(ObjectStore.StoreWriter w, ResourceDefinition def, string ns)
+    private StrategyContext Context(ObjectStore.StoreWriter w, ResourceDefinition def, string ns)
     {
         var state = w.State;
         return new StrategyContext
         {
             Definition = def,
+            ServiceIpPrefix = serviceIpPrefix,
             ListOthers = resource => state.Of(new GroupResource("", resource)).Values.Select(o => o.Object),
         };
     }

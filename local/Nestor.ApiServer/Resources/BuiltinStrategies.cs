@@ -199,7 +199,7 @@ internal sealed class ServiceStrategy : BuiltinStrategy
             string ip;
             do
             {
-                ip = string.Create(CultureInfo.InvariantCulture, $"10.96.{Random.Shared.Next(0, 256)}.{Random.Shared.Next(1, 255)}");
+                ip = string.Create(CultureInfo.InvariantCulture, $"{context.ServiceIpPrefix}.{Random.Shared.Next(0, 256)}.{Random.Shared.Next(1, 255)}");
             }
             while (taken.Contains(ip));
             spec["clusterIP"] = ip;

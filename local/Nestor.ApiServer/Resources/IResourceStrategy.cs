@@ -11,6 +11,9 @@ internal sealed class StrategyContext
     /// <summary>Unknown fields that were dropped (paths like spec.foo), for fieldValidation Warn/Strict.</summary>
     public List<string> UnknownFields { get; } = [];
 
+    /// <summary>The first two octets of allocated Service cluster IPs.</summary>
+    public string ServiceIpPrefix { get; init; } = "10.96";
+
     /// <summary>Lookups the strategy may do while the store is locked (e.g. allocated cluster IPs).</summary>
     public Func<string, IEnumerable<JsonObject>>? ListOthers { get; init; }
 }

@@ -65,7 +65,7 @@ public sealed class ClaimBinder(
             {
                 Directory.CreateDirectory(directory);
             }
-            else if ( && (!Path.IsPathFullyQualified(directory) || !Directory.Exists(directory)))
+            else if (!Path.IsPathFullyQualified(directory) || !Directory.Exists(directory))
             {
                 var message = $"{LocalPathAnnotation} '{directory}' is not an existing directory (an absolute path is required)";
                 events.Record(claim, EventRecorder.Warning, "ProvisioningFailed", message);
