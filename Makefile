@@ -21,9 +21,9 @@ build: setup ## Build the whole solution
 test: setup ## Build and run every test project; ends with "N passed, N failed"
 	@CONFIGURATION=$(CONFIGURATION) build/run-tests.sh
 
-run: setup ## The main job, on one machine, with no cluster (for now: the kernels smoke run)
-	$(NESTOR) doctor
-	$(NESTOR) bench kernels --smoke
+run: setup ## The whole system, no cluster: train, serve, load and autoscale examples/quickstart (RUN_ONCE=1: exit after)
+	dotnet build runtime/Nestor.Runtime -c Release -nologo -clp:ErrorsOnly
+	dotnet run --project local/Nestor.Quickstart -c Release -- --configuration Release $(RUN_ARGS)
 
 bench: setup bench-kernels ## Run every benchmark
 	$(NESTOR) doctor

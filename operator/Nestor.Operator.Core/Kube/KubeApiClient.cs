@@ -48,8 +48,9 @@ public sealed class KubeApiClient : IDisposable
     private readonly HttpClient _http;
     private readonly OperatorMetrics? _metrics;
 
-    public KubeApiClient(KubernetesClientConfiguration configuration, OperatorMetrics? metrics = null)
+    public KubeApiClient(KubernetesClientConfiguration configuration, OperatorMetrics? metrics = null, string fieldManager = DefaultFieldManager)
     {
+        FieldManager = fieldManager;
         _kubernetes = new Kubernetes(configuration);
         // The client's HttpClient carries the TLS and client-certificate setup and has no timeout
         // (watches are long); every other request gets its own deadline below.
@@ -59,6 +60,9 @@ public sealed class KubeApiClient : IDisposable
     }
 
     public Uri BaseUri { get; }
+
+    /// <summary>The field manager named on every write (server-side apply ownership, managedFields).</summary>
+    public string FieldManager { get; }
 
     /// <summary>The typed KubernetesClient for the calls this client does not cover (leases for leader election).</summary>
     public IKubernetes Kubernetes => _kubernetes;
@@ -326,7 +330,7 @@ public sealed class KubeApiClient : IDisposable
 
     private static StringContent JsonBody(object obj) => new(KubernetesJson.Serialize(obj), Encoding.UTF8, "application/json");
 
-    private static string FieldManagerQuery() => "?fieldManager=" + DefaultFieldManager;
+    private string FieldManagerQuery() => "?fieldManager=" + Uri.EscapeDataString(FieldManager);
 
     private static string Truncate(string text) => text.Length <= 300 ? text : text[..300] + "...";
 

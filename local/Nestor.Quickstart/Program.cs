@@ -1,0 +1,3 @@
+using Nestor.Quickstart;
+
+return await QuickstartCommand.Build().Parse(args).InvokeAsync();
