@@ -25,8 +25,8 @@ run: setup ## The whole system, no cluster: train, serve, load and autoscale exa
 	dotnet build runtime/Nestor.Runtime -c Release -nologo -clp:ErrorsOnly
 	dotnet run --project local/Nestor.Quickstart -c Release -- --configuration Release $(RUN_ARGS)
 
-bench: setup bench-kernels ## Run every benchmark
-	$(NESTOR) doctor
+bench: setup ## Run every benchmark; writes a report to bench/results/ (markdown and JSON)
+	@build/bench-all.sh
 
 bench-kernels: setup ## Kernel prefill/decode tokens/s per budget and budget-switch time (last line: JSON)
 	dotnet run --project runtime/Nestor.Runtime -c Release -- bench kernels
