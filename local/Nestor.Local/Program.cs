@@ -15,8 +15,10 @@ var root = new RootCommand("nestor-local: a local control plane (API server, Dep
 {
     dataDir, port, crds, images, configuration, persist, verbose,
 };
-root.SetAction(async (parse, cancellationToken) =>
+root.SetAction(async (parse, invocationToken) =>
 {
+    using var shutdown = new ShutdownSignal(invocationToken);
+    var cancellationToken = shutdown.Token;
     using var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true)
         .SetMinimumLevel(parse.GetValue(verbose) ? LogLevel.Debug : LogLevel.Information)
         .AddFilter("Microsoft.AspNetCore", LogLevel.Warning)
@@ -68,8 +70,9 @@ root.SetAction(async (parse, cancellationToken) =>
     {
     }
 
-    Console.WriteLine("stopping");
+    Console.WriteLine("stopping: SIGTERM to every pod process, then SIGKILL after the grace period");
     await cluster.StopAsync();
+    Console.WriteLine("stopped");
     return 0;
 });
 return await root.Parse(args).InvokeAsync();

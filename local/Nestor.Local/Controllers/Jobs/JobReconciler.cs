@@ -219,9 +219,9 @@ public sealed class JobReconciler(
             }
             else if (pod.Status?.Phase == PodFacts.Failed || PodFacts.IsTerminating(pod))
             {
-                if (job.Spec.Suspend == true && PodFacts.IsTerminating(pod) && pod.Status?.Phase != PodFacts.Failed)
+                if (job.Spec.Suspend == true && PodFacts.IsTerminating(pod))
                 {
-                    releaseOnly.Add(pod); // deleted because the Job was suspended: not a failure
+                    releaseOnly.Add(pod); // deleted because the Job was suspended (its exit by SIGTERM is not a failure)
                     continue;
                 }
 

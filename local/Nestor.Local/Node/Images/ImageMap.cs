@@ -9,6 +9,13 @@ public sealed record LocalImage(string? Directory, IReadOnlyList<string> Entrypo
 {
     public IReadOnlyDictionary<string, string> Env { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>
+    /// The folder inside the real image that <see cref="Directory"/> stands for (the Nestor images' /app):
+    /// paths under it in command, args and env are rewritten to the local folder, so a pod spec written
+    /// for the image ("/app/nestor serve …") runs unchanged.
+    /// </summary>
+    public string? AppPath { get; init; }
+
     /// <summary>A hint shown when the directory is missing (how to build it).</summary>
     public string? BuildHint { get; init; }
 
@@ -76,11 +83,13 @@ public sealed class ImageMap
             map.Add("nestor-runtime", new LocalImage(
                 Path.Combine(repositoryRoot, "runtime", "Nestor.Runtime", "bin", configuration, "net10.0"), ["nestor"], [])
             {
+                AppPath = "/app",
                 BuildHint = $"dotnet build runtime/Nestor.Runtime -c {configuration}",
             });
             map.Add("nestor-operator", new LocalImage(
                 Path.Combine(repositoryRoot, "operator", "Nestor.Operator", "bin", configuration, "net10.0"), ["nestor-operator"], [])
             {
+                AppPath = "/app",
                 BuildHint = $"dotnet build operator/Nestor.Operator -c {configuration}",
             });
         }

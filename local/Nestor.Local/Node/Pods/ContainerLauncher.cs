@@ -35,6 +35,11 @@ internal sealed class ContainerLauncher(ImageMap images, EnvironmentResolver res
         var terminationFile = Path.Combine(containerDirectory, "termination-log");
         var mappings = PodVolumes.Mounts(container, volumes).ToList();
         mappings.Add(new PathMapping(string.IsNullOrEmpty(container.TerminationMessagePath) ? DefaultTerminationMessagePath : container.TerminationMessagePath, terminationFile, false));
+        if (image.Directory is not null && image.AppPath is { Length: > 1 } appPath)
+        {
+            mappings.Insert(0, new PathMapping(appPath, image.Directory, false)); // a volume mounted at the same path wins
+        }
+
         var translator = new PathTranslator(mappings);
 
         var resolved = await resolver.ResolveAsync(pod, container, facts, cancellationToken);
