@@ -29,6 +29,6 @@ public sealed class ApiError(int status, string message, string type, string? pa
         }
 
         response.ContentType = "application/json";
-        await response.WriteAsync(JsonSerializer.Serialize(new { error = new { message = Message, type = Type, param = Param, code = Code } }), cancellationToken);
+        await response.WriteAsync(Json.Serialize(new { error = new { message = Message, type = Type, param = Param, code = Code } }), cancellationToken);
     }
 }

@@ -33,7 +33,8 @@ public sealed class CompletionEndpoints(Scheduler scheduler, ModelCatalog catalo
                 var reason = scheduler.IsDraining ? "rejected_draining" : "rejected_not_ready";
                 metrics.Requests.WithLabels("", reason).Inc();
                 throw new ApiError(503, scheduler.IsDraining ? "The server is shutting down; retry on another replica." : "The model is still loading.",
-                    "service_unavailable") { RetryAfter = TimeSpan.FromSeconds(1) };
+                    "service_unavailable")
+                { RetryAfter = TimeSpan.FromSeconds(1) };
             }
 
             var parsed = RequestParser.Parse(await ReadBodyAsync(context.Request, aborted), chat, catalog);
@@ -168,7 +169,7 @@ public sealed class CompletionEndpoints(Scheduler scheduler, ModelCatalog catalo
         }
 
         context.Response.ContentType = "application/json";
-        await context.Response.WriteAsync(JsonSerializer.Serialize(reply.Whole(text.ToString(), last)), cancellationToken);
+        await context.Response.WriteAsync(Json.Serialize(reply.Whole(text.ToString(), last)), cancellationToken);
     }
 
     private async Task StreamAsync(HttpContext context, Sequence sequence, Reply reply, CancellationToken cancellationToken)
@@ -212,7 +213,7 @@ public sealed class CompletionEndpoints(Scheduler scheduler, ModelCatalog catalo
 
     private static async Task SendAsync(HttpResponse response, object chunk, CancellationToken cancellationToken)
     {
-        await response.WriteAsync("data: " + JsonSerializer.Serialize(chunk) + "\n\n", cancellationToken);
+        await response.WriteAsync("data: " + Json.Serialize(chunk) + "\n\n", cancellationToken);
         await response.Body.FlushAsync(cancellationToken);
     }
 }

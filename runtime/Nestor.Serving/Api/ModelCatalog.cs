@@ -3,8 +3,10 @@ using Nestor.Checkpoint;
 namespace Nestor.Serving.Api;
 
 /// <summary>
-/// The OpenAI model ids of the served budgets: the default budget is the bare model name (<c>tiny-elastic</c>), every
-/// budget is also <c>name@budget</c> (<c>tiny-elastic@b50</c>).
+/// The OpenAI model ids of the served budgets: the checkpoint's largest budget is the bare model name
+/// (<c>tiny-elastic</c>), every other budget <c>name@budget</c> (<c>tiny-elastic@b50</c>), the same on every server of
+/// the checkpoint. Requests may also say <c>name@full</c>, and the bare name with no <c>budget</c> field means this
+/// server's default budget.
 /// </summary>
 public sealed class ModelCatalog(ElasticManifest manifest, IReadOnlyList<string> served, string defaultBudget, DateTimeOffset created)
 {
@@ -18,7 +20,7 @@ public sealed class ModelCatalog(ElasticManifest manifest, IReadOnlyList<string>
 
     public ElasticBudget Budget(string name) => manifest.Get(name);
 
-    public string IdOf(string budget) => budget == DefaultBudget ? Name : $"{Name}@{budget}";
+    public string IdOf(string budget) => budget == manifest.Default.Name ? Name : $"{Name}@{budget}";
 
     /// <summary>The budget a request names through <c>model</c> and the optional <c>budget</c> field.</summary>
     public string Resolve(string model, string? budgetField)

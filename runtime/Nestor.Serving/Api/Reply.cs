@@ -19,23 +19,37 @@ internal sealed class Reply(bool chat, string idPrefix, string model, string ser
         return Chat
             ? new
             {
-                id = Id, @object = "chat.completion", created, model,
+                id = Id,
+                @object = "chat.completion",
+                created,
+                model,
                 choices = new[] { new { index = 0, message = new { role = "assistant", content = text }, logprobs = (object?)null, finish_reason = finish } },
-                usage, served_budget = servedBudget, degraded,
+                usage,
+                served_budget = servedBudget,
+                degraded,
             }
             : new
             {
-                id = Id, @object = "text_completion", created, model,
+                id = Id,
+                @object = "text_completion",
+                created,
+                model,
                 choices = new[] { new { index = 0, text, logprobs = (object?)null, finish_reason = finish } },
-                usage, served_budget = servedBudget, degraded,
+                usage,
+                served_budget = servedBudget,
+                degraded,
             };
     }
 
     public object ChatRoleChunk() => new
     {
-        id = Id, @object = "chat.completion.chunk", created, model,
+        id = Id,
+        @object = "chat.completion.chunk",
+        created,
+        model,
         choices = new[] { new { index = 0, delta = new { role = "assistant", content = "" }, logprobs = (object?)null, finish_reason = (string?)null } },
-        served_budget = servedBudget, degraded,
+        served_budget = servedBudget,
+        degraded,
     };
 
     public object Chunk(string text, string? finishReason)
@@ -44,23 +58,37 @@ internal sealed class Reply(bool chat, string idPrefix, string model, string ser
         return Chat
             ? new
             {
-                id = Id, @object = "chat.completion.chunk", created, model,
+                id = Id,
+                @object = "chat.completion.chunk",
+                created,
+                model,
                 choices = new[] { new { index = 0, delta = (object)(finish is null ? new { content = text } : new { }), logprobs = (object?)null, finish_reason = finish } },
-                served_budget = servedBudget, degraded,
+                served_budget = servedBudget,
+                degraded,
             }
             : new
             {
-                id = Id, @object = "text_completion", created, model,
+                id = Id,
+                @object = "text_completion",
+                created,
+                model,
                 choices = new object[] { new { index = 0, text, logprobs = (object?)null, finish_reason = finish } },
-                served_budget = servedBudget, degraded,
+                served_budget = servedBudget,
+                degraded,
             };
     }
 
     /// <summary>The last chunk before [DONE]: no choices, the usage (as with stream_options.include_usage).</summary>
     public object UsageChunk(SequenceEvent final) => new
     {
-        id = Id, @object = Chat ? "chat.completion.chunk" : "text_completion", created, model,
-        choices = Array.Empty<object>(), usage = Usage(final), served_budget = servedBudget, degraded,
+        id = Id,
+        @object = Chat ? "chat.completion.chunk" : "text_completion",
+        created,
+        model,
+        choices = Array.Empty<object>(),
+        usage = Usage(final),
+        served_budget = servedBudget,
+        degraded,
     };
 
     private static object Usage(SequenceEvent final) => new

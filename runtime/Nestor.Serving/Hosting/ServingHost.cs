@@ -27,8 +27,13 @@ public sealed class ServingHost : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly CheckpointDirectory _checkpoint;
 
-    private ServingHost(WebApplication app, Scheduler scheduler, CheckpointDirectory checkpoint, ServingMetrics metrics)
+    private readonly ServeOptions _options;
+    private readonly ILogger _logger;
+
+    private ServingHost(WebApplication app, Scheduler scheduler, CheckpointDirectory checkpoint, ServingMetrics metrics, ServeOptions options, ILogger logger)
     {
+        _options = options;
+        _logger = logger;
         _app = app;
         Scheduler = scheduler;
         _checkpoint = checkpoint;
@@ -72,6 +77,7 @@ public sealed class ServingHost : IAsyncDisposable
             throw new ServeConfigurationException($"{tokenizerPath}: Hugging Face tokenizers are not supported yet (checkpoints without tokenizer.json use the byte-level tokenizer)");
         }
 
+        var address = ParseHost(options.Host);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         if (logging is null)
@@ -83,10 +89,12 @@ public sealed class ServingHost : IAsyncDisposable
             logging(builder.Logging);
         }
 
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+
         builder.WebHost.UseKestrel(k =>
         {
             k.Limits.MaxRequestBodySize = options.MaxBodyBytes;
-            k.Listen(ParseHost(options.Host), options.Port);
+            k.Listen(address, options.Port);
         });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.DrainTimeout + TimeSpan.FromSeconds(5));
         var app = builder.Build();
@@ -120,37 +128,46 @@ public sealed class ServingHost : IAsyncDisposable
             @object = "list",
             data = served.Select(b => new
             {
-                id = catalog.IdOf(b), @object = "model", created = catalog.Created, owned_by = "nestor",
-                root = manifest.Name, budget = b, @params = manifest.Get(b).Params, @default = b == defaultBudget,
+                id = catalog.IdOf(b),
+                @object = "model",
+                created = catalog.Created,
+                owned_by = "nestor",
+                root = manifest.Name,
+                budget = b,
+                @params = manifest.Get(b).Params,
+                @default = b == defaultBudget,
             }),
         }));
         app.MapPost("/v1/completions", completions.Completions);
         app.MapPost("/v1/chat/completions", completions.ChatCompletions);
         app.MapMetrics("/metrics", metrics.Registry);
 
-        var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
-        lifetime.ApplicationStopping.Register(() =>
-        {
-            scheduler.BeginDrain();
-            logger.LogInformation("draining: not ready, refusing new requests, waiting up to {Seconds} s for in-flight ones", options.DrainTimeout.TotalSeconds);
-            bool idle = scheduler.WaitIdleAsync(options.DrainTimeout).GetAwaiter().GetResult();
-            logger.LogInformation(idle ? "drained" : "drain timeout: stopping with requests in flight");
-        });
-        return new ServingHost(app, scheduler, checkpoint, metrics);
+        return new ServingHost(app, scheduler, checkpoint, metrics, options, logger);
     }
 
     /// <summary>Starts listening, then loading the model on the engine thread.</summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         await _app.StartAsync(cancellationToken);
+        // Registered last, so it runs first when stopping begins (callbacks run in reverse order): the drain blocks the
+        // shutdown sequence, and Kestrel keeps listening (answering 503 and not ready) until in-flight requests are done.
+        _app.Lifetime.ApplicationStopping.Register(Drain);
         Scheduler.Start();
+    }
+
+    private void Drain()
+    {
+        Scheduler.BeginDrain();
+        _logger.LogInformation("draining: not ready, refusing new requests, waiting up to {Seconds} s for in-flight ones", _options.DrainTimeout.TotalSeconds);
+        bool idle = Scheduler.WaitIdleAsync(_options.DrainTimeout).GetAwaiter().GetResult();
+        _logger.LogInformation(idle ? "drained" : "drain timeout: stopping with requests in flight");
     }
 
     /// <summary>Runs until SIGTERM/SIGINT (drained) or a load failure; returns the process exit code.</summary>
     public async Task<int> RunAsync(CancellationToken cancellationToken = default)
     {
-        await StartAsync(cancellationToken);
         var stopped = _app.WaitForShutdownAsync(cancellationToken);
+        await StartAsync(cancellationToken);
         await Task.WhenAny(stopped, Scheduler.Loaded.ContinueWith(_ => { }, TaskScheduler.Default));
         if (Scheduler.Loaded.IsFaulted)
         {
@@ -166,7 +183,8 @@ public sealed class ServingHost : IAsyncDisposable
     /// <summary>Drains (as SIGTERM does) and stops.</summary>
     public async Task StopAsync()
     {
-        await _app.StopAsync();
+        // Stopping runs the (blocking) drain on the calling thread: keep it off the caller's.
+        await Task.Run(() => _app.StopAsync());
         await Scheduler.StopAsync();
     }
 
