@@ -7,7 +7,7 @@ NESTOR := dotnet run --project runtime/Nestor.Runtime -c $(CONFIGURATION) --
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 
-.PHONY: help setup build test run bench bench-kernels lint format crds operator apiserver cluster images images-check images-docker clean
+.PHONY: help setup build test run bench bench-kernels lint format crds operator apiserver cluster images images-check images-docker clean serve bench-serve
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -30,6 +30,16 @@ bench: setup ## Run every benchmark; writes a report to bench/results/ (markdown
 
 bench-kernels: setup ## Kernel prefill/decode tokens/s per budget and budget-switch time (last line: JSON)
 	dotnet run --project runtime/Nestor.Runtime -c Release -- bench kernels
+
+PORT ?= 8000
+
+serve: setup ## Serve the shipped tiny checkpoint (or a random test model) on 127.0.0.1:$$PORT (default 8000), foreground
+	@model=$$(build/serve-model.sh) && echo "serving $$model on http://127.0.0.1:$(PORT)" && \
+	  dotnet run --project runtime/Nestor.Runtime -c Release -- serve --checkpoint "$$model" --host 127.0.0.1 --port $(PORT) $(SERVE_ARGS)
+
+bench-serve: setup ## Server throughput c1/c16, smallest vs full budget, RSS all budgets vs full only (last line: JSON)
+	@model=$$(build/serve-model.sh) && \
+	  dotnet run --project runtime/Nestor.Runtime -c Release -- bench serve --checkpoint "$$model" $(BENCH_SERVE_ARGS)
 
 bench-operator: setup ## Operator core: 1000 objects against the local API server (last line: JSON)
 	dotnet run --project bench/Nestor.Bench.Operator -c Release -- $(BENCH_OPERATOR_ARGS)

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Prints the checkpoint folder `make serve` and `make bench-serve` use: the shipped models/tiny-elastic when it
+# exists (a checkpoint folder, or a volume holding checkpoints/tiny-elastic/sha256-*), otherwise a random test
+# model under .nestor/test-model/tiny-elastic, written on first use with `nestor test-model`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+shipped=models/tiny-elastic
+if [[ -f $shipped/config.json ]]; then
+  echo "$shipped"; exit 0
+fi
+published=$(ls -d "$shipped"/checkpoints/tiny-elastic/sha256-* 2>/dev/null | tail -1 || true)
+if [[ -n $published && -f $published/config.json ]]; then
+  echo "$published"; exit 0
+fi
+test_model=.nestor/test-model/tiny-elastic
+if [[ ! -f $test_model/checksums.sha256 ]]; then
+  rm -rf "$test_model"
+  echo "no shipped model at $shipped: writing a random test model to $test_model" >&2
+  dotnet run --project runtime/Nestor.Runtime -c Release -- test-model --output "$test_model" >&2
+fi
+echo "$test_model"

@@ -1,0 +1,82 @@
+using Nestor.Checkpoint;
+using Nestor.Kernels;
+using static TorchSharp.torch;
+
+namespace Nestor.Serving.Engine;
+
+/// <summary>
+/// The engine over Nestor.Kernels: one model holding every served budget over one copy of the weights (or one budget
+/// loaded alone), and one slot cache covering all budgets (<paramref name="slotsPerBudget"/> slots per budget).
+/// </summary>
+public sealed class TorchEngine : IModelEngine
+{
+    private readonly NemotronHForCausalLM _model;
+    private readonly InferenceCache _cache;
+    private readonly IDisposable _inferenceMode;
+
+    private TorchEngine(NemotronHForCausalLM model, IReadOnlyList<string> budgets, int slotsPerBudget, int maxSequenceLength)
+    {
+        _model = model;
+        Budgets = budgets;
+        _cache = model.CreateCache(slotsPerBudget * budgets.Count, maxSequenceLength);
+        _inferenceMode = inference_mode();
+    }
+
+    public string ModelName => _model.Manifest.Name;
+
+    public IReadOnlyList<string> Budgets { get; }
+
+    public int VocabSize => _model.Config.VocabSize;
+
+    public int MaxSequenceLength => _cache.MaxSequenceLength;
+
+    /// <summary>Bytes held by the slot cache.</summary>
+    public long CacheBytes => _cache.Bytes;
+
+    /// <summary>
+    /// Loads <paramref name="checkpoint"/> for <paramref name="budgets"/> (a subset of its manifest, largest first). With
+    /// <paramref name="loadOnly"/> only that budget's slice is read. Must be called on the thread that will drive it.
+    /// </summary>
+    public static TorchEngine Load(CheckpointDirectory checkpoint, IReadOnlyList<string> budgets, string? loadOnly, int slotsPerBudget, int maxSequenceLength)
+    {
+        var model = NemotronHForCausalLM.Load(checkpoint, loadOnly);
+        return new TorchEngine(model, budgets, slotsPerBudget, maxSequenceLength);
+    }
+
+    public int AllocateSlot(string budget) => _cache.Allocate(budget);
+
+    public void ReleaseSlot(int slot) => _cache.Release(slot);
+
+    public float[][] Prefill(string budget, IReadOnlyList<int> slots, IReadOnlyList<IReadOnlyList<long>> prompts)
+    {
+        using var logits = _model.Prefill(budget, _cache, slots, prompts);
+        return Rows(logits);
+    }
+
+    public float[][] Decode(string budget, IReadOnlyList<int> slots, IReadOnlyList<long> tokens)
+    {
+        using var logits = _model.Decode(budget, _cache, slots, tokens);
+        return Rows(logits);
+    }
+
+    private static float[][] Rows(Tensor logits)
+    {
+        using var host = logits.to(ScalarType.Float32).cpu();
+        var flat = host.data<float>().ToArray();
+        int rows = (int)logits.shape[0], vocab = (int)logits.shape[1];
+        var result = new float[rows][];
+        for (int i = 0; i < rows; i++)
+        {
+            result[i] = flat.AsSpan(i * vocab, vocab).ToArray();
+        }
+
+        return result;
+    }
+
+    public void Dispose()
+    {
+        _cache.Dispose();
+        _model.Dispose();
+        _inferenceMode.Dispose();
+    }
+}
