@@ -30,9 +30,10 @@ public static class RunStatus
                 var result = CheckpointResult.TryParse(pod is null ? null : CheckpointResult.MessageOf(pod), out var error);
                 if (result is null)
                 {
-                    if (status.Result is not null)
+                    var completed = job.Status?.CompletionTime ?? now;
+                    if (status.Result is not null || (pod is null && now - completed < TimeSpan.FromSeconds(30)))
                     {
-                        break; // already recorded; the pod may be gone since
+                        break; // already recorded (the pod may be gone since), or the pod is not in the cache yet
                     }
 
                     Fail(status, "NoResult", $"the trainer Job succeeded but left no result: {error}", generation, now);

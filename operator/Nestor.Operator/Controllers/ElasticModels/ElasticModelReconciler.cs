@@ -19,6 +19,7 @@ public sealed class ElasticModelReconciler(ControllerContext context, ILogger<El
     public const string ControllerName = "elasticmodel";
 
     private static readonly ResourceType JobType = ResourceType.For<V1Job>();
+    private static readonly TimeSpan ResultGracePeriod = TimeSpan.FromSeconds(30);
 
     public async Task<ReconcileResult> ReconcileAsync(ObjectKey key, CancellationToken cancellationToken)
     {
@@ -47,7 +48,7 @@ public sealed class ElasticModelReconciler(ControllerContext context, ILogger<El
             context.Events.Record(current, weights.Ready ? EventRecorder.Normal : EventRecorder.Warning, weights.Reason, weights.Message);
         }
 
-        return ReconcileResult.Done;
+        return weights.RequeueAfter is { } after ? ReconcileResult.After(after) : ReconcileResult.Done;
     }
 
     /// <summary>Ensures the template's claim, or checks that the named one exists; a blocking problem is returned.</summary>
@@ -146,7 +147,14 @@ public sealed class ElasticModelReconciler(ControllerContext context, ILogger<El
         {
             if (pod is null)
             {
-                // The pod (and with it the result) is gone: run the load again.
+                // The pod may not be in the cache yet (its watch lags the Job's): wait for it; only when it is
+                // still missing well after completion is the result gone with it, and the load runs again.
+                var completed = job.Status?.CompletionTime ?? DateTime.MinValue;
+                if (context.UtcNow - completed < ResultGracePeriod)
+                {
+                    return WeightsOutcome.NotReady("Loading", $"loader Job {job.Metadata.Name} finished; reading its result") with { RequeueAfter = ResultGracePeriod };
+                }
+
                 await context.Manager.Api.DeleteAsync(JobType, job.Metadata.NamespaceProperty, job.Metadata.Name, cancellationToken, uid: job.Metadata.Uid);
                 return WeightsOutcome.NotReady("Loading", $"the result of loader Job {job.Metadata.Name} is gone with its pod; loading again");
             }
@@ -203,6 +211,8 @@ public sealed class ElasticModelReconciler(ControllerContext context, ILogger<El
 /// <summary>Where the weights stand: served (with the checkpoint and its budgets) or not, with a reason.</summary>
 public sealed record WeightsOutcome(bool Ready, string Reason, string Message, CheckpointStatus? Checkpoint, IReadOnlyList<ResultBudget>? Budgets)
 {
+    public TimeSpan? RequeueAfter { get; init; }
+
     public static WeightsOutcome NotReady(string reason, string message) => new(false, reason, message, null, null);
 
     public static WeightsOutcome Served(CheckpointStatus checkpoint, string reason, string message, IReadOnlyList<ResultBudget>? budgets = null) =>
