@@ -10,6 +10,7 @@ public static class NestorCli
         var root = new RootCommand("Nestor runtime: train, slice, evaluate and serve elastic NemotronH checkpoints.");
         root.Subcommands.Add(DoctorCommand.Build());
         root.Subcommands.Add(BenchCommand.Build());
+        root.Subcommands.Add(FetchCommand.Build());
         return root;
     }
 }
