@@ -1,5 +1,8 @@
 using System.Net;
+using k8s;
+using k8s.Models;
 using Nestor.ApiServer;
+using Nestor.Operator.Core.Kube;
 using Nestor.Operator.Hosting;
 using Nestor.Testing;
 
@@ -11,6 +14,16 @@ public sealed class OperatorHostTests
     public async Task TheHostServesHealthReadinessAndMetricsAndTakesTheLease()
     {
         await using var server = await LocalApiServer.StartAsync();
+        using (var api = new KubeApiClient(server.ClientConfiguration()))
+        {
+            // The controllers' informers list the Nestor kinds: readiness needs their CRDs.
+            foreach (var file in Directory.GetFiles(RepoPaths.Combine("crds"), "*.yaml"))
+            {
+                await api.CreateAsync(ResourceType.For<V1CustomResourceDefinition>(),
+                    KubernetesYaml.Deserialize<V1CustomResourceDefinition>(await File.ReadAllTextAsync(file)), CancellationToken.None);
+            }
+        }
+
         var kubeconfig = Path.Combine(Path.GetTempPath(), $"nestor-kubeconfig-{Guid.NewGuid():N}");
         server.WriteKubeconfig(kubeconfig);
         try

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Nestor.Operator.Controllers.Shared;
 
 namespace Nestor.Operator.Hosting;
 
@@ -13,11 +14,12 @@ public static class OperatorCommand
         var metrics = new Option<string?>("--metrics-address") { Description = "host:port of /metrics, /healthz, /readyz (env NESTOR_METRICS_ADDRESS; default 0.0.0.0:8080)" };
         var leaderElect = new Option<bool?>("--leader-elect") { Description = "elect a leader with a Lease (env NESTOR_LEADER_ELECT; default true)" };
         var leaseNamespace = new Option<string?>("--lease-namespace") { Description = "namespace of the leader Lease (env NESTOR_LEASE_NAMESPACE, else POD_NAMESPACE, else default)" };
+        var runtimeImage = new Option<string?>("--runtime-image") { Description = "image of loader, trainer and serving pods when a resource names none (env NESTOR_RUNTIME_IMAGE)" };
         var logLevel = new Option<string?>("--log-level") { Description = "Trace, Debug, Information, Warning, Error (env NESTOR_LOG_LEVEL)" };
 
         var root = new RootCommand("Nestor operator: reconciles ElasticModel, BudgetTier and CompressionRun, and autoscales tiers.")
         {
-            kubeconfig, namespaces, workers, metrics, leaderElect, leaseNamespace, logLevel,
+            kubeconfig, namespaces, workers, metrics, leaderElect, leaseNamespace, runtimeImage, logLevel,
         };
         root.SetAction(async (parse, cancellationToken) =>
         {
@@ -32,6 +34,10 @@ public static class OperatorCommand
                 LeaderElection = parse.GetValue(leaderElect) ?? (!bool.TryParse(Env("NESTOR_LEADER_ELECT"), out var le) || le),
                 LeaseNamespace = parse.GetValue(leaseNamespace) ?? Env("NESTOR_LEASE_NAMESPACE") ?? Env("POD_NAMESPACE") ?? "default",
                 LogLevel = parse.GetValue(logLevel) ?? Env("NESTOR_LOG_LEVEL") ?? "Information",
+                Controllers = new ControllerSettings
+                {
+                    RuntimeImage = parse.GetValue(runtimeImage) ?? Env("NESTOR_RUNTIME_IMAGE") ?? new ControllerSettings().RuntimeImage,
+                },
             };
             if (options.Workers < 1)
             {

@@ -1,6 +1,7 @@
 using k8s;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Nestor.Operator.Controllers;
 using Nestor.Operator.Core.Hosting;
 using Nestor.Operator.Core.Informers;
 using Nestor.Operator.Core.Kube;
@@ -15,16 +16,19 @@ public sealed class OperatorHost : IAsyncDisposable
 {
     private readonly WebApplication _web;
 
-    private OperatorHost(OperatorOptions options, WebApplication web, Manager manager)
+    private OperatorHost(OperatorOptions options, WebApplication web, Manager manager, NestorControllers controllers)
     {
         Options = options;
         _web = web;
         Manager = manager;
+        Controllers = controllers;
     }
 
     public OperatorOptions Options { get; }
 
     public Manager Manager { get; }
+
+    public NestorControllers Controllers { get; }
 
     /// <summary>The addresses /metrics, /healthz and /readyz listen on (the bound ports, once started).</summary>
     public IReadOnlyList<string> Urls =>
@@ -60,8 +64,9 @@ public sealed class OperatorHost : IAsyncDisposable
             },
             Informers = new InformerOptions(),
         }, web.Services.GetRequiredService<ILoggerFactory>(), metrics);
+        var controllers = NestorControllers.Register(manager, options.Controllers, metrics.Registry, web.Services.GetRequiredService<ILoggerFactory>());
         web.MapOperatorEndpoints(manager);
-        return new OperatorHost(options, web, manager);
+        return new OperatorHost(options, web, manager, controllers);
     }
 
     public async Task RunAsync(CancellationToken cancellationToken)
@@ -80,6 +85,7 @@ public sealed class OperatorHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _web.DisposeAsync();
+        Controllers.Dispose();
         Manager.Api.Dispose();
     }
 }

@@ -1,3 +1,5 @@
+using Nestor.Operator.Controllers.Shared;
+
 namespace Nestor.Operator.Hosting;
 
 /// <summary>Everything the operator is configured with, from flags or the environment.</summary>
@@ -22,4 +24,7 @@ public sealed record OperatorOptions
     public string LeaseName { get; init; } = "nestor-operator";
 
     public string LogLevel { get; init; } = "Information";
+
+    /// <summary>What the controllers build children with (the runtime image, scrape settings).</summary>
+    public ControllerSettings Controllers { get; init; } = new();
 }

@@ -12,6 +12,7 @@ public static class NestorCli
         root.Subcommands.Add(BenchCommand.Build());
         root.Subcommands.Add(ServeCommand.Build());
         root.Subcommands.Add(TestModelCommand.Build());
+        root.Subcommands.Add(FetchCommand.Build());
         return root;
     }
 }

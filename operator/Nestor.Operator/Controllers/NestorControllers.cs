@@ -1,0 +1,98 @@
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+using Nestor.Api.V1Alpha1;
+using Nestor.Operator.Autoscaling;
+using Nestor.Operator.Controllers.BudgetTiers;
+using Nestor.Operator.Controllers.CompressionRuns;
+using Nestor.Operator.Controllers.ElasticModels;
+using Nestor.Operator.Controllers.Shared;
+using Nestor.Operator.Core.Hosting;
+using Nestor.Operator.Core.Kube;
+using Prometheus;
+
+namespace Nestor.Operator.Controllers;
+
+/// <summary>The three Nestor controllers and the tier autoscaler, registered on a manager.</summary>
+public sealed class NestorControllers : IDisposable
+{
+    private readonly HttpClient _scrapeClient;
+
+    private NestorControllers(ControllerContext context, TierAutoscaler autoscaler, HttpClient scrapeClient)
+    {
+        Context = context;
+        Autoscaler = autoscaler;
+        _scrapeClient = scrapeClient;
+    }
+
+    public ControllerContext Context { get; }
+
+    public TierAutoscaler Autoscaler { get; }
+
+    public static NestorControllers Register(Manager manager, ControllerSettings settings, CollectorRegistry registry,
+        ILoggerFactory loggerFactory, TimeProvider? time = null)
+    {
+        var context = new ControllerContext(manager, settings, time);
+        // Pod IPs are reached directly: no proxy, no connection reuse across pods that come and go.
+        var http = new HttpClient(new SocketsHttpHandler { UseProxy = false, PooledConnectionLifetime = TimeSpan.FromMinutes(1) })
+        {
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+        var scraper = new PodMetricsScraper(http, settings.ScrapeTimeout, settings.MetricsPortName, loggerFactory.CreateLogger<PodMetricsScraper>());
+        var autoscaler = new TierAutoscaler(context, scraper, new AutoscalerMetrics(registry), loggerFactory.CreateLogger<TierAutoscaler>());
+
+        manager.NewController<ElasticModel>(ElasticModelReconciler.ControllerName,
+                new ElasticModelReconciler(context, loggerFactory.CreateLogger<ElasticModelReconciler>()))
+            .Owns<V1PersistentVolumeClaim>()
+            .Owns<V1Job>()
+            .Watches<V1PersistentVolumeClaim>(pvc => ModelsLabelled(pvc))
+            .Watches<V1Pod>(pod => ModelsOfLoaderPod(pod))
+            .Watches<BudgetTier>(tier => [new ObjectKey(tier.Metadata.NamespaceProperty, tier.Spec.ModelRef.Name)])
+            .Watches<CompressionRun>(run => ModelsOfRun(context, run))
+            .Build();
+
+        manager.NewController<BudgetTier>(BudgetTierReconciler.ControllerName,
+                new BudgetTierReconciler(context, autoscaler, loggerFactory.CreateLogger<BudgetTierReconciler>()))
+            .Owns<V1Deployment>()
+            .Owns<V1Service>()
+            .Watches<ElasticModel>(model => context.Cache<BudgetTier>().List(model.Metadata.NamespaceProperty)
+                .Where(t => t.Spec.ModelRef.Name == model.Metadata.Name)
+                .Select(ObjectKey.Of))
+            .Build();
+
+        manager.NewController<CompressionRun>(CompressionRunReconciler.ControllerName,
+                new CompressionRunReconciler(context, loggerFactory.CreateLogger<CompressionRunReconciler>()))
+            .Owns<V1ConfigMap>()
+            .Owns<V1Job>()
+            .Owns<V1Service>()
+            .Watches<V1Pod>(pod => RunsOfTrainerPod(pod))
+            .Watches<ElasticModel>(model => context.Cache<CompressionRun>().List(model.Metadata.NamespaceProperty)
+                .Where(r => r.Spec.Output.ElasticModelRef?.Name == model.Metadata.Name)
+                .Select(ObjectKey.Of))
+            .Build();
+
+        return new NestorControllers(context, autoscaler, http);
+    }
+
+    public void Dispose() => _scrapeClient.Dispose();
+
+    private static IEnumerable<ObjectKey> ModelsLabelled(V1PersistentVolumeClaim pvc) =>
+        pvc.Metadata.Label(Nestor.Api.NestorLabels.Model) is { } model
+            ? [new ObjectKey(pvc.Metadata.NamespaceProperty, model)]
+            : [];
+
+    /// <summary>A loader pod's termination message is the load's result: its changes wake the model.</summary>
+    private static IEnumerable<ObjectKey> ModelsOfLoaderPod(V1Pod pod) =>
+        pod.Metadata.Label(LoaderJobBuilder.LoaderModelLabel) is { } model
+            ? [new ObjectKey(pod.Metadata.NamespaceProperty, model)]
+            : [];
+
+    private static IEnumerable<ObjectKey> RunsOfTrainerPod(V1Pod pod) =>
+        pod.Metadata.Label(Nestor.Api.NestorLabels.CompressionRun) is { } run
+            ? [new ObjectKey(pod.Metadata.NamespaceProperty, run)]
+            : [];
+
+    private static IEnumerable<ObjectKey> ModelsOfRun(ControllerContext context, CompressionRun run) =>
+        context.Cache<ElasticModel>().List(run.Metadata.NamespaceProperty)
+            .Where(m => m.Spec.Source.CompressionRunRef?.Name == run.Metadata.Name)
+            .Select(ObjectKey.Of);
+}
