@@ -10,6 +10,9 @@ public static class NestorCli
         var root = new RootCommand("Nestor runtime: train, slice, evaluate and serve elastic NemotronH checkpoints.");
         root.Subcommands.Add(DoctorCommand.Build());
         root.Subcommands.Add(BenchCommand.Build());
+        root.Subcommands.Add(TrainTeacherCommand.Build());
+        root.Subcommands.Add(ElastifyCommand.Build());
+        root.Subcommands.Add(EvalCommand.Build());
         return root;
     }
 }
