@@ -13,6 +13,9 @@ public static class NestorCli
         root.Subcommands.Add(ServeCommand.Build());
         root.Subcommands.Add(TestModelCommand.Build());
         root.Subcommands.Add(FetchCommand.Build());
+        root.Subcommands.Add(TrainTeacherCommand.Build());
+        root.Subcommands.Add(ElastifyCommand.Build());
+        root.Subcommands.Add(EvalCommand.Build());
         return root;
     }
 }
