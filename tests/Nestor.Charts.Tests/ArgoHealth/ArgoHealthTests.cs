@@ -54,6 +54,18 @@ public sealed class ArgoHealthTests
     }
 
     [Fact]
+    public void EveryFixtureIsAValidObjectOfItsKind()
+    {
+        var fixtures = Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "ArgoHealth", "Fixtures"), "*.yaml");
+        Assert.Equal(14, fixtures.Length);
+        foreach (var file in fixtures)
+        {
+            var unknown = StrictTypes.UnknownFields(YamlToJson.Parse(File.ReadAllText(file), file).AsObject(), out _);
+            Assert.True(unknown.Count == 0, $"{Path.GetFileName(file)}: fields unknown to the nestor.dev types: {string.Join(", ", unknown)}");
+        }
+    }
+
+    [Fact]
     public void TheArgoCdConfigMapSnippetCarriesExactlyTheScripts()
     {
         var configMap = YamlToJson.Parse(File.ReadAllText(RepoPaths.Combine("deploy", "argocd", "argocd-cm-health.yaml"))).AsObject();

@@ -2,6 +2,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
+using Nestor.Api;
+using Nestor.Api.V1Alpha1;
 
 namespace Nestor.Charts.Tests.Support;
 
@@ -27,6 +29,9 @@ public static class StrictTypes
         // KubernetesClient has no Prometheus Operator types: ServiceMonitorModel declares the fields of
         // monitoring.coreos.com/v1 the chart may use, so a field outside them is still reported.
         [("monitoring.coreos.com/v1", "ServiceMonitor")] = typeof(ServiceMonitorModel),
+        [(NestorApi.GroupVersion, ElasticModel.KubeKind)] = typeof(ElasticModel),
+        [(NestorApi.GroupVersion, BudgetTier.KubeKind)] = typeof(BudgetTier),
+        [(NestorApi.GroupVersion, CompressionRun.KubeKind)] = typeof(CompressionRun),
     };
 
     public static Type TypeOf(JsonObject obj)
