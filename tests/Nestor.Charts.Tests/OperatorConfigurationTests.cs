@@ -22,6 +22,8 @@ public sealed class OperatorConfigurationTests
         Assert.Equal("0.0.0.0:8080", options.MetricsAddress);
         Assert.Equal("Information", options.LogLevel);
         Assert.Equal(2, options.Workers);
+        Assert.Equal("nestor-runtime:0.1.0-cpu", options.RuntimeImage);
+        Assert.Equal(OperatorOptions.DefaultRuntimeImage, options.RuntimeImage);
     }
 
     [HelmFact]
@@ -34,6 +36,7 @@ public sealed class OperatorConfigurationTests
         Assert.Equal("0.0.0.0:9090", options.MetricsAddress);
         Assert.Equal("Debug", options.LogLevel);
         Assert.Equal(4, options.Workers);
+        Assert.Equal("registry.example.com/nestor/nestor-runtime:0.1.0-cuda12.8", options.RuntimeImage);
     }
 
     [HelmFact]
@@ -41,6 +44,22 @@ public sealed class OperatorConfigurationTests
     {
         var options = await OptionsFromChartAsync(new Dictionary<string, string> { ["leaderElection"] = """{"enabled":false}""" }, "nestor-system");
         Assert.False(options.LeaderElection);
+    }
+
+    [HelmFact]
+    public async Task EveryNestorVariableTheChartSetsIsOneTheOperatorReads()
+    {
+        var objects = await Helm.TemplateAsync(ChartValues.Production);
+        var names = Helm.Single(objects, "Deployment")["spec"]!["template"]!["spec"]!["containers"]![0]!["env"]!.AsArray()
+            .Select(e => (string)e!["name"]!)
+            .Where(n => n.StartsWith("NESTOR_", StringComparison.Ordinal))
+            .ToList();
+        Assert.NotEmpty(names);
+        var help = new StringWriter();
+        await OperatorCommand.Build().Parse(["--help"]).InvokeAsync(new InvocationConfiguration { Output = help });
+        Assert.All(names, n => Assert.Contains($"env {n}", help.ToString(), StringComparison.Ordinal));
+        Assert.All(OperatorVariables.Where(v => v.StartsWith("NESTOR_", StringComparison.Ordinal)),
+            v => Assert.Contains($"env {v}", help.ToString(), StringComparison.Ordinal));
     }
 
     private static async Task<OperatorOptions> OptionsFromChartAsync(IReadOnlyDictionary<string, string> values, string ns)
@@ -114,7 +133,7 @@ public sealed class OperatorConfigurationTests
     }
 
     private static readonly string[] OperatorVariables =
-        ["NESTOR_NAMESPACES", "NESTOR_WORKERS", "NESTOR_METRICS_ADDRESS", "NESTOR_LEADER_ELECT", "NESTOR_LEASE_NAMESPACE", "POD_NAMESPACE", "NESTOR_LOG_LEVEL"];
+        ["NESTOR_NAMESPACES", "NESTOR_WORKERS", "NESTOR_METRICS_ADDRESS", "NESTOR_LEADER_ELECT", "NESTOR_LEASE_NAMESPACE", "POD_NAMESPACE", "NESTOR_LOG_LEVEL", "NESTOR_RUNTIME_IMAGE"];
 
     private sealed class ConfigurationCaptured : Exception;
 }

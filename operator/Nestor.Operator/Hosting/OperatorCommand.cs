@@ -14,10 +14,11 @@ public static class OperatorCommand
         var leaderElect = new Option<bool?>("--leader-elect") { Description = "elect a leader with a Lease (env NESTOR_LEADER_ELECT; default true)" };
         var leaseNamespace = new Option<string?>("--lease-namespace") { Description = "namespace of the leader Lease (env NESTOR_LEASE_NAMESPACE, else POD_NAMESPACE, else default)" };
         var logLevel = new Option<string?>("--log-level") { Description = "Trace, Debug, Information, Warning, Error (env NESTOR_LOG_LEVEL)" };
+        var runtimeImage = new Option<string?>("--runtime-image") { Description = "image of runtime pods whose object names none (env NESTOR_RUNTIME_IMAGE; default nestor-runtime:<version>-cpu)" };
 
         var root = new RootCommand("Nestor operator: reconciles ElasticModel, BudgetTier and CompressionRun, and autoscales tiers.")
         {
-            kubeconfig, namespaces, workers, metrics, leaderElect, leaseNamespace, logLevel,
+            kubeconfig, namespaces, workers, metrics, leaderElect, leaseNamespace, logLevel, runtimeImage,
         };
         root.SetAction(async (parse, cancellationToken) =>
         {
@@ -32,6 +33,7 @@ public static class OperatorCommand
                 LeaderElection = parse.GetValue(leaderElect) ?? (!bool.TryParse(Env("NESTOR_LEADER_ELECT"), out var le) || le),
                 LeaseNamespace = parse.GetValue(leaseNamespace) ?? Env("NESTOR_LEASE_NAMESPACE") ?? Env("POD_NAMESPACE") ?? "default",
                 LogLevel = parse.GetValue(logLevel) ?? Env("NESTOR_LOG_LEVEL") ?? "Information",
+                RuntimeImage = parse.GetValue(runtimeImage) ?? Env("NESTOR_RUNTIME_IMAGE") ?? OperatorOptions.DefaultRuntimeImage,
             };
             if (options.Workers < 1)
             {

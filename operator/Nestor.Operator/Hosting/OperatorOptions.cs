@@ -22,4 +22,11 @@ public sealed record OperatorOptions
     public string LeaseName { get; init; } = "nestor-operator";
 
     public string LogLevel { get; init; } = "Information";
+
+    /// <summary>The runtime image of serving, loader and trainer pods whose object names none.</summary>
+    public string RuntimeImage { get; init; } = DefaultRuntimeImage;
+
+    /// <summary>nestor-runtime:&lt;the operator's version&gt;-cpu, the image `make images` builds with it.</summary>
+    public static string DefaultRuntimeImage =>
+        $"nestor-runtime:{typeof(OperatorOptions).Assembly.GetName().Version?.ToString(3) ?? "0.0.0"}-cpu";
 }
