@@ -16,7 +16,7 @@ public static class ChartValues
         ["imagePullSecrets"] = """[{"name":"registry-credentials"}]""",
         ["runtimeImage"] = """{"repository":"registry.example.com/nestor/nestor-runtime","tag":"0.1.0-cuda12.8"}""",
         ["serviceAccount"] = """{"create":true,"name":"nestor-operator","annotations":{"example.com/role":"nestor"}}""",
-        ["metrics"] = """{"port":9090,"service":{"enabled":true,"type":"ClusterIP","annotations":{"prometheus.io/scrape":"true"}},"serviceMonitor":{"enabled":true,"interval":"15s","scrapeTimeout":"5s","labels":{"release":"prometheus"}}}""",
+        ["metrics"] = """{"port":9090,"service":{"enabled":true,"type":"ClusterIP","annotations":{"prometheus.io/scrape":"true"}},"serviceMonitor":{"enabled":true,"interval":"15s","scrapeTimeout":"5s","labels":{"release":"prometheus"}},"prometheusRule":{"enabled":true,"labels":{"release":"prometheus"}}}""",
         ["resources"] = """{"requests":{"cpu":"200m","memory":"256Mi"},"limits":{"cpu":"1","memory":"1Gi"}}""",
         ["nodeSelector"] = """{"kubernetes.io/os":"linux","node-role.example.com/system":"true"}""",
         ["tolerations"] = """[{"key":"dedicated","operator":"Equal","value":"system","effect":"NoSchedule"}]""",

@@ -29,6 +29,7 @@ public static class StrictTypes
         // KubernetesClient has no Prometheus Operator types: ServiceMonitorModel declares the fields of
         // monitoring.coreos.com/v1 the chart may use, so a field outside them is still reported.
         [("monitoring.coreos.com/v1", "ServiceMonitor")] = typeof(ServiceMonitorModel),
+        [("monitoring.coreos.com/v1", "PrometheusRule")] = typeof(PrometheusRuleModel),
         [(NestorApi.GroupVersion, ElasticModel.KubeKind)] = typeof(ElasticModel),
         [(NestorApi.GroupVersion, BudgetTier.KubeKind)] = typeof(BudgetTier),
         [(NestorApi.GroupVersion, CompressionRun.KubeKind)] = typeof(CompressionRun),
