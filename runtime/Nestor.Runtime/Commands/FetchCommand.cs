@@ -59,26 +59,3 @@ public static class FetchCommand
         return command;
     }
 }
-
-/// <summary>The Kubernetes termination message file: written when it can be, silently skipped otherwise (outside a pod).</summary>
-public static class TerminationLog
-{
-    public const int MaxBytes = 4096;
-
-    public static void Write(string path, string text)
-    {
-        try
-        {
-            if (path == FetchCommand.DefaultTerminationLog && !File.Exists(path))
-            {
-                return;
-            }
-
-            var bytes = System.Text.Encoding.UTF8.GetBytes(text.EndsWith('\n') ? text : text + "\n");
-            File.WriteAllBytes(path, bytes.Length <= MaxBytes ? bytes : bytes[..MaxBytes]);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-        }
-    }
-}

@@ -2,23 +2,27 @@ namespace Nestor.Runtime.Commands;
 
 /// <summary>
 /// The one-line JSON result a command leaves for the operator in the pod's termination message: the file named by
-/// --termination-log, or by default /dev/termination-log when it is writable (in a pod), else nothing.
+/// --termination-log, or by default /dev/termination-log when it exists (in a pod), else nothing.
 /// </summary>
 public static class TerminationLog
 {
     public const string DefaultPath = "/dev/termination-log";
 
+    /// <summary>Kubernetes keeps at most 4096 bytes of a termination message.</summary>
+    public const int MaxBytes = 4096;
+
     public static void Write(string? path, string line)
     {
-        path ??= File.Exists(DefaultPath) ? DefaultPath : null;
-        if (path is null)
+        path ??= DefaultPath;
+        if (path == DefaultPath && !File.Exists(path))
         {
             return;
         }
 
         try
         {
-            File.WriteAllText(path, line + "\n");
+            var bytes = System.Text.Encoding.UTF8.GetBytes(line.EndsWith('\n') ? line : line + "\n");
+            File.WriteAllBytes(path, bytes.Length <= MaxBytes ? bytes : bytes[..MaxBytes]);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
