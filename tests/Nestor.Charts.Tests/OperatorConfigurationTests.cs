@@ -1,7 +1,7 @@
-using Nestor.Operator.Controllers.Shared;
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using Nestor.Charts.Tests.Support;
+using Nestor.Operator.Controllers.Shared;
 using Nestor.Operator.Hosting;
 
 namespace Nestor.Charts.Tests;
