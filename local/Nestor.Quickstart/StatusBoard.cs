@@ -23,10 +23,11 @@ public sealed class StatusBoard(KubeApiClient api, string @namespace, ScenarioRe
             try
             {
                 var text = await RenderAsync(cancellationToken);
-                if (text != _last || report.Elapsed - _lastPrinted > TimeSpan.FromSeconds(30))
+                var body = text[(text.IndexOf('\n', StringComparison.Ordinal) + 1)..];
+                if (body != _last || report.Elapsed - _lastPrinted > TimeSpan.FromSeconds(30))
                 {
                     Console.Write(text);
-                    _last = text;
+                    _last = body;
                     _lastPrinted = report.Elapsed;
                 }
             }

@@ -23,10 +23,11 @@ public static class ElastifyCommand
         var workDir = new Option<string?>("--work-dir") { Description = "progress.json and the resumable state. Default: $NESTOR_WORK_DIR, else <output>/.work." };
         var volumeRoot = new Option<string?>("--volume-root") { Description = "Where relative paths of the configuration (parentModel.checkpoint.path, dataset.volume.path) are resolved when it names no volumes. Default: $NESTOR_VOLUME_ROOT, else the current folder." };
         var terminationLog = new Option<string?>("--termination-log") { Description = "Where the one-line JSON result goes. Default: /dev/termination-log when it exists." };
+        var volumes = new Option<string[]>("--volume") { Description = "CLAIM=PATH: where a claim named by the configuration is mounted in this process (repeatable; wins over the configuration's volumes).", AllowMultipleArgumentsPerToken = false };
         var threads = new Option<int>("--threads") { Description = "Torch CPU threads (default: the number of processors).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var command = new Command("elastify", "Train an elastic checkpoint with nested budgets from a parent model (importance, routers, distillation, two-stage curriculum).")
         {
-            config, output, workDir, volumeRoot, terminationLog, threads,
+            config, output, workDir, volumeRoot, volumes, terminationLog, threads,
         };
         command.SetAction(parse =>
         {
@@ -35,12 +36,13 @@ public static class ElastifyCommand
                 parse.GetValue(output) ?? Environment.GetEnvironmentVariable("NESTOR_OUTPUT_DIR"),
                 parse.GetValue(workDir) ?? Environment.GetEnvironmentVariable("NESTOR_WORK_DIR"),
                 parse.GetValue(volumeRoot) ?? Environment.GetEnvironmentVariable("NESTOR_VOLUME_ROOT"),
-                parse.GetValue(terminationLog));
+                parse.GetValue(terminationLog),
+                parse.GetValue(volumes) ?? []);
         });
         return command;
     }
 
-    public static int Run(string? configPath, string? outputDir, string? workDir, string? volumeRoot, string? terminationLog)
+    public static int Run(string? configPath, string? outputDir, string? workDir, string? volumeRoot, string? terminationLog, IReadOnlyList<string>? volumes = null)
     {
         using var stop = new CancellationTokenSource();
         void OnSignal(PosixSignalContext context)
@@ -61,7 +63,17 @@ public static class ElastifyCommand
                 throw new ConfigException("--config (or NESTOR_CONFIG) and --output (or NESTOR_OUTPUT_DIR) are required");
             }
 
-            plan = ElastifyPlan.Resolve(ConfigFile.Load(configPath), configPath, outputDir, volumeRoot);
+            var loaded = ConfigFile.Load(configPath);
+            foreach (var volume in volumes ?? [])
+            {
+                var (claim, path) = volume.Split('=', 2) is [{ Length: > 0 } c, { Length: > 0 } p]
+                    ? (c, p)
+                    : throw new ConfigException($"--volume {volume}: expected CLAIM=PATH");
+                loaded.Volumes ??= [];
+                loaded.Volumes[claim] = path;
+            }
+
+            plan = ElastifyPlan.Resolve(loaded, configPath, outputDir, volumeRoot);
         }
         catch (ConfigException e)
         {

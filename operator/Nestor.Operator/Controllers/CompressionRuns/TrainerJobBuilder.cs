@@ -65,7 +65,10 @@ public static class TrainerJobBuilder
         else
         {
             command = ["nestor"];
-            args = ["elastify", "--config", configFile, "--output", layout.OutputDir, "--work-dir", layout.WorkDir, "--termination-log", "/dev/termination-log", .. trainer.Args ?? []];
+            // The mounts also go as arguments: where a path is only in a file (the config), a runtime that
+            // remaps paths (the local node agent) cannot see it; arguments it can.
+            var volumeArgs = layout.Mounts.OrderBy(m => m.Key, StringComparer.Ordinal).SelectMany(m => new[] { "--volume", $"{m.Key}={m.Value}" });
+            args = ["elastify", "--config", configFile, "--output", layout.OutputDir, "--work-dir", layout.WorkDir, "--termination-log", "/dev/termination-log", .. volumeArgs, .. trainer.Args ?? []];
         }
 
         var requirements = new V1ResourceRequirements
