@@ -52,8 +52,10 @@ public static class QuickstartCommand
     /// <summary>The end-to-end test's settings: a few training steps, a short burst and windows.</summary>
     public static QuickstartOptions Small(QuickstartOptions options) => options with
     {
-        StageSteps = [12, 6],
-        CalibrationSamples = 16,
+        StageSteps = [6, 3],
+        StageSequenceLengths = [64, 96],
+        BatchSize = 4,
+        CalibrationSamples = 8,
         ScaleDownStabilizationSeconds = 10,
         BurstConcurrency = 16,
         BurstDuration = TimeSpan.FromSeconds(40),

@@ -41,12 +41,25 @@ public static class QuickstartManifests
         var kind = obj["kind"]?.GetValue<string>();
         if (kind == CompressionRun.KubeKind)
         {
-            if (options.StageSteps is { } steps && obj["spec"]?["curriculum"]?["stages"] is JsonArray stages)
+            if (obj["spec"]?["curriculum"]?["stages"] is JsonArray stages)
             {
-                for (var i = 0; i < stages.Count && i < steps.Count; i++)
+                for (var i = 0; i < stages.Count; i++)
                 {
-                    stages[i]!["steps"] = steps[i];
+                    if (options.StageSteps is { } steps && i < steps.Count)
+                    {
+                        stages[i]!["steps"] = steps[i];
+                    }
+
+                    if (options.StageSequenceLengths is { } lengths && i < lengths.Count)
+                    {
+                        stages[i]!["sequenceLength"] = lengths[i];
+                    }
                 }
+            }
+
+            if (options.BatchSize is { } batch && obj["spec"]?["optimizer"] is JsonObject optimizer)
+            {
+                optimizer["batchSize"] = batch;
             }
 
             if (options.CalibrationSamples is { } samples && obj["spec"]?["importance"] is JsonObject importance)

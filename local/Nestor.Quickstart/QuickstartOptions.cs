@@ -20,6 +20,12 @@ public sealed record QuickstartOptions
     /// <summary>Steps per curriculum stage, replacing the example's (null keeps them).</summary>
     public IReadOnlyList<int>? StageSteps { get; init; }
 
+    /// <summary>Sequence length per curriculum stage, replacing the example's (null keeps them).</summary>
+    public IReadOnlyList<int>? StageSequenceLengths { get; init; }
+
+    /// <summary>Sequences per training step, replacing the example's (null keeps it).</summary>
+    public int? BatchSize { get; init; }
+
     /// <summary>Calibration samples for importance estimation, replacing the example's (null keeps it).</summary>
     public int? CalibrationSamples { get; init; }
 

@@ -57,11 +57,41 @@ public sealed class QuickstartScenario(QuickstartOptions options, ILoggerFactory
 
         using var api = new KubeApiClient(cluster.ClientConfiguration(), fieldManager: QuickstartManifests.FieldManager);
         using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(2) };
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(options.Deadline);
         using var stopBoard = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var board = new StatusBoard(api, options.Namespace, Report);
         var boardTask = Task.Run(() => board.RunAsync(options.SummaryInterval, stopBoard.Token), CancellationToken.None);
+        var required = ScenarioReport.Steps.Where(s => options.WaitForScaleDown || s != "scaled-down").ToList();
+        try
+        {
+            await RunScriptAsync(cluster, api, http, log, cancellationToken);
+            var missing = Report.Missing(required);
+            Console.Write(await SafeRenderAsync(board, cancellationToken));
+            Console.WriteLine(missing.Count == 0
+                ? $"[{ScenarioReport.Format(Report.Elapsed)}] every step of the scenario happened"
+                : $"[{ScenarioReport.Format(Report.Elapsed)}] missing steps: {string.Join(", ", missing)} (logs: {cluster.Layout.LogsRoot})");
+            if (!options.RunOnce && !cancellationToken.IsCancellationRequested)
+            {
+                Console.WriteLine("serving; Ctrl-C stops everything");
+                await Task.Delay(Timeout.Infinite, cancellationToken).ContinueWith(_ => { }, CancellationToken.None);
+            }
+        }
+        finally
+        {
+            // The board and the operator stop before the clients and the cluster they use are disposed.
+            await stopBoard.CancelAsync();
+            await boardTask.ContinueWith(_ => { }, CancellationToken.None);
+            await stopOperator.CancelAsync();
+            await operatorTask.ContinueWith(_ => { }, CancellationToken.None);
+        }
+
+        Console.WriteLine(Report.ToJson(required));
+        return Report.Missing(required).Count == 0 ? 0 : 1;
+    }
+
+    private async Task RunScriptAsync(LocalCluster cluster, KubeApiClient api, HttpClient http, ILogger log, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(options.Deadline);
         try
         {
             await ScriptAsync(cluster, api, http, deadline.Token);
@@ -74,25 +104,6 @@ public sealed class QuickstartScenario(QuickstartOptions options, ILoggerFactory
         {
             log.LogError(e, "The scenario stopped");
         }
-
-        var required = ScenarioReport.Steps.Where(s => options.WaitForScaleDown || s != "scaled-down").ToList();
-        var missing = Report.Missing(required);
-        Console.Write(await SafeRenderAsync(board, cancellationToken));
-        Console.WriteLine(missing.Count == 0
-            ? $"[{ScenarioReport.Format(Report.Elapsed)}] every step of the scenario happened"
-            : $"[{ScenarioReport.Format(Report.Elapsed)}] missing steps: {string.Join(", ", missing)} (logs: {cluster.Layout.LogsRoot})");
-        if (!options.RunOnce && !cancellationToken.IsCancellationRequested)
-        {
-            Console.WriteLine("serving; Ctrl-C stops everything");
-            await Task.Delay(Timeout.Infinite, cancellationToken).ContinueWith(_ => { }, CancellationToken.None);
-        }
-
-        await stopBoard.CancelAsync();
-        await boardTask;
-        await stopOperator.CancelAsync();
-        await operatorTask.ContinueWith(_ => { }, CancellationToken.None);
-        Console.WriteLine(Report.ToJson(required));
-        return missing.Count == 0 ? 0 : 1;
     }
 
     private static async Task<string> SafeRenderAsync(StatusBoard board, CancellationToken cancellationToken)

@@ -12,8 +12,8 @@ public sealed class StatusBoard(KubeApiClient api, string @namespace, ScenarioRe
     private static readonly ResourceType Models = ResourceType.For<ElasticModel>();
     private static readonly ResourceType Tiers = ResourceType.For<BudgetTier>();
 
-    private string _last = "";
-    private TimeSpan _lastPrinted = TimeSpan.MinValue;
+    private string? _last;
+    private TimeSpan _lastPrinted;
 
     public async Task RunAsync(TimeSpan interval, CancellationToken cancellationToken)
     {
@@ -31,7 +31,7 @@ public sealed class StatusBoard(KubeApiClient api, string @namespace, ScenarioRe
                     _lastPrinted = report.Elapsed;
                 }
             }
-            catch (KubeApiException e)
+            catch (Exception e) when (e is KubeApiException or HttpRequestException or System.Text.Json.JsonException)
             {
                 Console.WriteLine($"[{ScenarioReport.Format(report.Elapsed)}] (summary unavailable: {e.Message})");
             }
