@@ -143,10 +143,23 @@ public sealed class LocalCluster : IAsyncDisposable
                     .Select(v => new ObjectKey(p.Metadata.NamespaceProperty, v.PersistentVolumeClaim.ClaimName)))
                 .Build();
 
+            // Clients inside pods (an operator pod) find the API server as a kubeconfig user would.
+            var environment = new Dictionary<string, string>
+            {
+                ["KUBECONFIG"] = layout.Kubeconfig,
+                ["KUBERNETES_SERVICE_HOST"] = server.BaseUrl.Host,
+                ["KUBERNETES_SERVICE_PORT"] = server.BaseUrl.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            };
+            foreach (var (name, value) in options.Node.ExtraEnvironment)
+            {
+                environment[name] = value;
+            }
+
+            var nodeOptions = options.Node with { ExtraEnvironment = environment };
             var enforceReadOnly = options.Node.EnforceReadOnlyMounts ?? HostTools.CanEnforceReadOnlyMounts;
             var prober = new Prober();
-            var launcher = new ContainerLauncher(images, new EnvironmentResolver(api), options.Node, layout);
-            var context = new NodeContext(api, options.Node, layout, launcher, new PodVolumes(api), prober, new LoopbackPool(options.Node.PodIpPrefix),
+            var launcher = new ContainerLauncher(images, new EnvironmentResolver(api), nodeOptions, layout);
+            var context = new NodeContext(api, nodeOptions, layout, launcher, new PodVolumes(api), prober, new LoopbackPool(options.Node.PodIpPrefix),
                 services, enforceReadOnly, loggerFactory);
             var node = new NodeAgent(context, pods, loggerFactory.CreateLogger<NodeAgent>());
             manager.NewController<V1Pod>("node", node).WithWorkers(Math.Max(2, options.Workers)).Build();
