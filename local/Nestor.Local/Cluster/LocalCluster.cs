@@ -159,12 +159,12 @@ public sealed class LocalCluster : IAsyncDisposable
             var enforceReadOnly = options.Node.EnforceReadOnlyMounts ?? HostTools.CanEnforceReadOnlyMounts;
             var prober = new Prober();
             var launcher = new ContainerLauncher(images, new EnvironmentResolver(api), nodeOptions, layout);
-            var context = new NodeContext(api, nodeOptions, layout, launcher, new PodVolumes(api), prober, new LoopbackPool(options.Node.PodIpPrefix),
+            var context = new NodeContext(api, nodeOptions, layout, launcher, new PodVolumes(api), prober, new LoopbackPool(options.Node.PodIpPrefix, AddressLockDirectory),
                 services, enforceReadOnly, loggerFactory);
             var node = new NodeAgent(context, pods, loggerFactory.CreateLogger<NodeAgent>());
             manager.NewController<V1Pod>("node", node).WithWorkers(Math.Max(2, options.Workers)).Build();
 
-            var proxy = new ServiceProxy(services, pods, new LoopbackPool(FallbackServicePrefix(options.ServiceIpPrefix)), events,
+            var proxy = new ServiceProxy(services, pods, new LoopbackPool(FallbackServicePrefix(options.ServiceIpPrefix), AddressLockDirectory), events,
                 loggerFactory.CreateLogger<ServiceProxy>());
             manager.NewController<V1Service>("service-proxy", proxy).Watches<V1Pod>(proxy.ServicesFor).Build();
 
@@ -216,6 +216,9 @@ public sealed class LocalCluster : IAsyncDisposable
     }
 
     public async ValueTask DisposeAsync() => await StopAsync();
+
+    /// <summary>Where every local cluster on this machine claims its loopback addresses.</summary>
+    public static string AddressLockDirectory => Path.Combine(Path.GetTempPath(), "nestor-local-addresses");
 
     /// <summary>The repository root (the folder with Operator.sln) above the working directory or this assembly, if any.</summary>
     public static string? FindRepositoryRoot()
