@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 needs=(
   "g++:g++"
   "patchelf:patchelf"
+  "setsid:util-linux"  # the local node agent starts each pod process in its own session
+  "python3:python3"    # tests/Nestor.Local.Tests run small HTTP servers and signal handlers as pods
 )
 for group in "$@"; do
   case $group in
