@@ -7,7 +7,7 @@ NESTOR := dotnet run --project runtime/Nestor.Runtime -c $(CONFIGURATION) --
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 
-.PHONY: help setup build test run bench bench-kernels lint format crds operator apiserver cluster images images-check images-docker clean serve bench-serve helm chart-lint argocd-cm
+.PHONY: help setup build test run bench bench-kernels lint format crds operator apiserver cluster images images-check images-docker clean serve bench-serve helm chart-lint argocd-cm bench-local
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -65,6 +65,9 @@ CLUSTER_BUILD ?= runtime/Nestor.Runtime operator/Nestor.Operator
 cluster: setup ## Local control plane in the foreground: API server + CRDs + Deployment/Job/PVC controllers + node agent (pods as processes) + Service proxy; prints the kubeconfig path
 	@for p in $(CLUSTER_BUILD); do dotnet build $$p -c $(CONFIGURATION) -nologo -v q || exit 1; done
 	dotnet run --project local/Nestor.Local -c $(CONFIGURATION) -- --data-dir "$(CLUSTER_DATA_DIR)" --configuration $(CONFIGURATION) $(CLUSTER_ARGS)
+
+bench-local: setup ## Local control plane: cluster start, 10 pods to Ready, rolling update, 10-completion Job, stop (last line: JSON)
+	dotnet run --project local/Nestor.Local -c Release -- bench $(BENCH_LOCAL_ARGS)
 
 crds: ## Generate crds/*.yaml and docs/crd-reference.md from the C# types
 	dotnet run --project operator/Nestor.CrdGen -c $(CONFIGURATION) -- --root .

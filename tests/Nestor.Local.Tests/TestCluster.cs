@@ -111,20 +111,20 @@ public sealed class TestCluster : IAsyncDisposable
 
     public static V1Job Job(string name, V1Container container, int completions = 1, int parallelism = 1, int backoffLimit = 6, bool indexed = false,
         IList<V1Volume>? volumes = null) => new()
-    {
-        Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = Namespace },
-        Spec = new V1JobSpec
         {
-            Completions = completions,
-            Parallelism = parallelism,
-            BackoffLimit = backoffLimit,
-            CompletionMode = indexed ? "Indexed" : "NonIndexed",
-            Template = new V1PodTemplateSpec
+            Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = Namespace },
+            Spec = new V1JobSpec
             {
-                Spec = new V1PodSpec { Containers = [container], RestartPolicy = "Never", Volumes = volumes },
+                Completions = completions,
+                Parallelism = parallelism,
+                BackoffLimit = backoffLimit,
+                CompletionMode = indexed ? "Indexed" : "NonIndexed",
+                Template = new V1PodTemplateSpec
+                {
+                    Spec = new V1PodSpec { Containers = [container], RestartPolicy = "Never", Volumes = volumes },
+                },
             },
-        },
-    };
+        };
 
     public static V1Container Shell(string script, string name = "main") => new() { Name = name, Image = "busybox", Command = ["sh", "-c", script] };
 

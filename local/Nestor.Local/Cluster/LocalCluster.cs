@@ -12,8 +12,8 @@ using Nestor.Local.Node;
 using Nestor.Local.Node.Env;
 using Nestor.Local.Node.Images;
 using Nestor.Local.Node.Pods;
-using Nestor.Local.Node.Processes;
 using Nestor.Local.Node.Probes;
+using Nestor.Local.Node.Processes;
 using Nestor.Local.Node.Volumes;
 using Nestor.Local.Services;
 using Nestor.Operator.Core.Events;
@@ -143,15 +143,28 @@ public sealed class LocalCluster : IAsyncDisposable
                     .Select(v => new ObjectKey(p.Metadata.NamespaceProperty, v.PersistentVolumeClaim.ClaimName)))
                 .Build();
 
+            // Clients inside pods (an operator pod) find the API server as a kubeconfig user would.
+            var environment = new Dictionary<string, string>
+            {
+                ["KUBECONFIG"] = layout.Kubeconfig,
+                ["KUBERNETES_SERVICE_HOST"] = server.BaseUrl.Host,
+                ["KUBERNETES_SERVICE_PORT"] = server.BaseUrl.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            };
+            foreach (var (name, value) in options.Node.ExtraEnvironment)
+            {
+                environment[name] = value;
+            }
+
+            var nodeOptions = options.Node with { ExtraEnvironment = environment };
             var enforceReadOnly = options.Node.EnforceReadOnlyMounts ?? HostTools.CanEnforceReadOnlyMounts;
             var prober = new Prober();
-            var launcher = new ContainerLauncher(images, new EnvironmentResolver(api), options.Node, layout);
-            var context = new NodeContext(api, options.Node, layout, launcher, new PodVolumes(api), prober, new LoopbackPool(options.Node.PodIpPrefix),
+            var launcher = new ContainerLauncher(images, new EnvironmentResolver(api), nodeOptions, layout);
+            var context = new NodeContext(api, nodeOptions, layout, launcher, new PodVolumes(api), prober, new LoopbackPool(options.Node.PodIpPrefix, AddressLockDirectory),
                 services, enforceReadOnly, loggerFactory);
             var node = new NodeAgent(context, pods, loggerFactory.CreateLogger<NodeAgent>());
             manager.NewController<V1Pod>("node", node).WithWorkers(Math.Max(2, options.Workers)).Build();
 
-            var proxy = new ServiceProxy(services, pods, new LoopbackPool(FallbackServicePrefix(options.ServiceIpPrefix)), events,
+            var proxy = new ServiceProxy(services, pods, new LoopbackPool(FallbackServicePrefix(options.ServiceIpPrefix), AddressLockDirectory), events,
                 loggerFactory.CreateLogger<ServiceProxy>());
             manager.NewController<V1Service>("service-proxy", proxy).Watches<V1Pod>(proxy.ServicesFor).Build();
 
@@ -203,6 +216,9 @@ public sealed class LocalCluster : IAsyncDisposable
     }
 
     public async ValueTask DisposeAsync() => await StopAsync();
+
+    /// <summary>Where every local cluster on this machine claims its loopback addresses.</summary>
+    public static string AddressLockDirectory => Path.Combine(Path.GetTempPath(), "nestor-local-addresses");
 
     /// <summary>The repository root (the folder with Operator.sln) above the working directory or this assembly, if any.</summary>
     public static string? FindRepositoryRoot()

@@ -41,6 +41,11 @@ public sealed class JobReconciler(
     private static readonly ResourceType JobType = ResourceType.For<V1Job>();
     private readonly ConcurrentDictionary<ObjectKey, (int Failures, DateTime LastFailure)> _backoff = new();
 
+    // Pods whose tracking finalizer this controller removed but the informer still shows with it: counted
+    // already, so they must not be counted again from a cache that lags the job's own status (kube's
+    // finalizer expectations).
+    private readonly ConcurrentDictionary<ObjectKey, HashSet<string>> _releasing = new();
+
     public async Task<ReconcileResult> ReconcileAsync(ObjectKey key, CancellationToken cancellationToken)
     {
         var job = jobs.Get(key);
@@ -48,6 +53,7 @@ public sealed class JobReconciler(
         {
             expectations.Forget(key);
             _backoff.TryRemove(key, out _);
+            _releasing.TryRemove(key, out _);
             await ReleaseOrphansAsync(key, cancellationToken);
             return ReconcileResult.Done;
         }
@@ -198,10 +204,22 @@ public sealed class JobReconciler(
         var indexed = JobPods.IsIndexed(job);
         var releaseOnly = new List<V1Pod>();
         var added = false;
+        var releasing = _releasing.GetOrAdd(ObjectKey.Of(job), _ => []);
+        lock (releasing)
+        {
+            releasing.IntersectWith(owned.Where(p => Ownership.HasFinalizer(p, JobPods.TrackingFinalizer)).Select(p => p.Metadata.Uid));
+        }
+
         foreach (var pod in owned.Where(p => Ownership.HasFinalizer(p, JobPods.TrackingFinalizer)))
         {
             var uid = pod.Metadata.Uid;
-            if (uncounted.Succeeded.Contains(uid) || uncounted.Failed.Contains(uid))
+            bool beingReleased;
+            lock (releasing)
+            {
+                beingReleased = releasing.Contains(uid);
+            }
+
+            if (beingReleased || uncounted.Succeeded.Contains(uid) || uncounted.Failed.Contains(uid))
             {
                 continue;
             }
@@ -238,6 +256,11 @@ public sealed class JobReconciler(
 
         var toRelease = owned.Where(p => Ownership.HasFinalizer(p, JobPods.TrackingFinalizer)
             && (uncounted.Succeeded.Contains(p.Metadata.Uid) || uncounted.Failed.Contains(p.Metadata.Uid))).Concat(releaseOnly).ToList();
+        lock (releasing)
+        {
+            releasing.UnionWith(toRelease.Select(p => p.Metadata.Uid));
+        }
+
         await ReleaseAsync(toRelease, cancellationToken);
         var released = toRelease.Select(p => p.Metadata.Uid).ToHashSet();
 

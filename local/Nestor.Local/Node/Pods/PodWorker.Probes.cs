@@ -1,5 +1,5 @@
-using Microsoft.Extensions.Logging;
 using k8s.Models;
+using Microsoft.Extensions.Logging;
 using Nestor.Local.Node.Probes;
 
 namespace Nestor.Local.Node.Pods;

@@ -120,6 +120,11 @@ internal sealed partial class PodWorker
             return;
         }
 
+        if (_pod.Metadata.DeletionTimestamp is not null)
+        {
+            RequestTermination(); // deleted while no agent ran it (an agent restart): run nothing, finish it
+        }
+
         _ip = _node.PodIps.Allocate();
         _startTime = DateTime.UtcNow;
         using var statusStop = new CancellationTokenSource();
