@@ -104,7 +104,7 @@ public sealed class LocalApiServer : IAsyncDisposable
             }));
         var requests = new RequestCounter();
         var watches = new WatchHandler(registry, options, shutdown.Token);
-        var router = new ApiRouter(registry, new ResourceHandler(registry, watches), faults, requests, logger);
+        var router = new ApiRouter(registry, new ResourceHandler(registry, watches, options.PodLogs), faults, requests, logger);
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();

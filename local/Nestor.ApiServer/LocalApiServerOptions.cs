@@ -39,5 +39,8 @@ public sealed class LocalApiServerOptions
     /// <summary>Extra namespaces to create at start (default, kube-system, kube-public and kube-node-lease always exist).</summary>
     public IReadOnlyList<string> Namespaces { get; init; } = [];
 
+    /// <summary>Serves pods/{name}/log (kubectl logs); without one that subresource answers 400, as for a pod no kubelet runs.</summary>
+    public PodLogReader? PodLogs { get; init; }
+
     public ILoggerFactory? LoggerFactory { get; init; }
 }

@@ -76,6 +76,28 @@ public sealed class PodLifecycleTests
     }
 
     [Fact]
+    public async Task KubectlLogsReadsTheCurrentAndThePreviousRunOfAContainer()
+    {
+        await using var test = await TestCluster.StartAsync();
+        // Each run prints three lines, then exits 1; the agent restarts it (restartCount 1, 2, ...).
+        var container = TestCluster.Shell("echo one; echo two; echo run-$$; exit 1");
+        await test.Client.CreateNamespacedPodAsync(Pod("talker", container, restartPolicy: "OnFailure"), TestCluster.Namespace);
+        await TestCluster.WaitAsync(async () => (await test.PodAsync("talker"))?.Status?.ContainerStatuses?.FirstOrDefault()?.RestartCount >= 1, "a restart");
+
+        using var current = await test.Client.CoreV1.ReadNamespacedPodLogAsync("talker", TestCluster.Namespace);
+        var text = await new StreamReader(current).ReadToEndAsync();
+        Assert.StartsWith("one\ntwo\nrun-", text, StringComparison.Ordinal);
+        using var tail = await test.Client.CoreV1.ReadNamespacedPodLogAsync("talker", TestCluster.Namespace, tailLines: 1, previous: true);
+        var previous = await new StreamReader(tail).ReadToEndAsync();
+        Assert.StartsWith("run-", previous, StringComparison.Ordinal);
+        Assert.DoesNotContain("two", previous, StringComparison.Ordinal);
+
+        var missing = await Assert.ThrowsAsync<k8s.Autorest.HttpOperationException>(() =>
+            test.Client.CoreV1.ReadNamespacedPodLogAsync("talker", TestCluster.Namespace, container: "sidecar"));
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, missing.Response.StatusCode);
+    }
+
+    [Fact]
     public async Task CrashingContainerIsRestartedWithBackoffAndReportsItsLastExit()
     {
         await using var test = await TestCluster.StartAsync();

@@ -9,7 +9,7 @@ using Nestor.ApiServer.Selectors;
 namespace Nestor.ApiServer.Http;
 
 /// <summary>Serves the verbs of one resource request: get, list, create, update, patch, delete, deletecollection (watch: <see cref="WatchHandler"/>).</summary>
-internal sealed class ResourceHandler(ObjectRegistry registry, WatchHandler watches)
+internal sealed class ResourceHandler(ObjectRegistry registry, WatchHandler watches, PodLogReader? podLogs)
 {
     public async Task HandleAsync(HttpContext context, RequestInfo info, ResourceDefinition def, CancellationToken cancellationToken)
     {
@@ -21,6 +21,12 @@ internal sealed class ResourceHandler(ObjectRegistry registry, WatchHandler watc
         }
 
         var sub = info.Subresource;
+        if (sub == "log" && def.Group.Length == 0 && def.Plural == "pods" && info.Verb == "get")
+        {
+            await WritePodLogAsync(context, def, ns, info.Name!, cancellationToken);
+            return;
+        }
+
         if (sub is not null && !(sub == "status" && def.HasStatus || sub == "scale" && def.Scale is not null || sub == "finalize" && def.Plural == "namespaces"))
         {
             throw ApiException.NotFoundPath();
@@ -217,5 +223,43 @@ internal sealed class ResourceHandler(ObjectRegistry registry, WatchHandler watc
             PreconditionResourceVersion = JsonPaths.GetString(json, "preconditions", "resourceVersion"),
             DryRun = dryRun,
         };
+    }
+
+    private async Task WritePodLogAsync(HttpContext context, ResourceDefinition def, string ns, string name, CancellationToken cancellationToken)
+    {
+        var pod = registry.Get(def, ns, name).Object;
+        var containers = pod["spec"]?["containers"]?.AsArray().Select(c => c?["name"]?.GetValue<string>() ?? "").ToList() ?? [];
+        var query = context.Request.Query;
+        var container = query["container"].ToString() is { Length: > 0 } c ? c
+            : containers.Count == 1 ? containers[0]
+            : throw ApiException.BadRequest($"a container name must be specified for pod {name}, choose one of: [{string.Join(" ", containers)}]");
+        if (!containers.Contains(container))
+        {
+            throw ApiException.BadRequest($"container {container} is not valid for pod {name}");
+        }
+
+        var previous = string.Equals(query["previous"], "true", StringComparison.OrdinalIgnoreCase);
+        var text = podLogs is null
+            ? throw ApiException.BadRequest($"pod {name}: no node runs this pod, so it has no logs (this API server runs no kubelet)")
+            : await podLogs(pod, container, previous, cancellationToken)
+              ?? throw ApiException.BadRequest(previous
+                  ? $"previous terminated container \"{container}\" in pod \"{name}\" not found"
+                  : $"container \"{container}\" in pod \"{name}\" is waiting to start");
+        if (int.TryParse(query["tailLines"], NumberStyles.None, CultureInfo.InvariantCulture, out var tail))
+        {
+            var lines = text.Split('\n');
+            var keep = text.EndsWith('\n') ? tail + 1 : tail;
+            text = string.Join('\n', lines.Skip(Math.Max(0, lines.Length - keep)));
+        }
+
+        if (long.TryParse(query["limitBytes"], NumberStyles.None, CultureInfo.InvariantCulture, out var limit) && limit > 0)
+        {
+            var bytes = System.Text.Encoding.UTF8.GetBytes(text);
+            text = bytes.Length <= limit ? text : System.Text.Encoding.UTF8.GetString(bytes, 0, (int)limit);
+        }
+
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = "text/plain";
+        await context.Response.WriteAsync(text, cancellationToken);
     }
 }

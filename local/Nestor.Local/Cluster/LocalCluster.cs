@@ -106,6 +106,7 @@ public sealed class LocalCluster : IAsyncDisposable
             DataFile = options.Persist ? Path.Combine(layout.DataDirectory, "apiserver.json") : null,
             ServiceIpPrefix = options.ServiceIpPrefix,
             Namespaces = options.Namespaces,
+            PodLogs = layout.ReadContainerLogAsync,
             LoggerFactory = loggerFactory,
         }, cancellationToken);
         try
