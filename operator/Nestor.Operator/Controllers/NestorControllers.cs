@@ -32,13 +32,14 @@ public sealed class NestorControllers : IDisposable
         ILoggerFactory loggerFactory, TimeProvider? time = null)
     {
         var context = new ControllerContext(manager, settings, time);
-        // Pod IPs are reached directly: no proxy, no connection reuse across pods that come and go.
+        // Pod IPs are reached directly, without a proxy; connections are recycled as pods come and go.
         var http = new HttpClient(new SocketsHttpHandler { UseProxy = false, PooledConnectionLifetime = TimeSpan.FromMinutes(1) })
         {
             Timeout = Timeout.InfiniteTimeSpan,
         };
         var scraper = new PodMetricsScraper(http, settings.ScrapeTimeout, settings.MetricsPortName, loggerFactory.CreateLogger<PodMetricsScraper>());
-        var autoscaler = new TierAutoscaler(context, scraper, new AutoscalerMetrics(registry), loggerFactory.CreateLogger<TierAutoscaler>());
+        var prometheus = new PrometheusQuerySource(http, settings.PrometheusTimeout, loggerFactory.CreateLogger<PrometheusQuerySource>());
+        var autoscaler = new TierAutoscaler(context, scraper, prometheus, new AutoscalerMetrics(registry), loggerFactory.CreateLogger<TierAutoscaler>());
 
         manager.NewController<ElasticModel>(ElasticModelReconciler.ControllerName,
                 new ElasticModelReconciler(context, loggerFactory.CreateLogger<ElasticModelReconciler>()))
