@@ -7,7 +7,7 @@ NESTOR := dotnet run --project runtime/Nestor.Runtime -c $(CONFIGURATION) --
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 
-.PHONY: help setup build test run bench bench-kernels lint format crds operator apiserver images images-check images-docker clean
+.PHONY: help setup build test run bench bench-kernels bench-autoscaler lint format crds operator apiserver images images-check images-docker clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -33,6 +33,9 @@ bench-kernels: setup ## Kernel prefill/decode tokens/s per budget and budget-swi
 
 bench-operator: setup ## Operator core: 1000 objects against the local API server (last line: JSON)
 	dotnet run --project bench/Nestor.Bench.Operator -c Release -- $(BENCH_OPERATOR_ARGS)
+
+bench-autoscaler: setup ## Tier autoscaler: load step to scale-up decision over N trials, API writes of a steady tier (last line: JSON)
+	dotnet run --project bench/Nestor.Bench.Operator -c Release -- autoscaler $(BENCH_AUTOSCALER_ARGS)
 
 lint: ## Check formatting and code style (no changes made)
 	dotnet format Operator.sln --verify-no-changes
