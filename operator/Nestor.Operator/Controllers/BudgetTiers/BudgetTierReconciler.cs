@@ -106,7 +106,7 @@ public sealed class BudgetTierReconciler(ControllerContext context, TierAutoscal
         status.CheckpointDigest = checkpoint.Digest;
         status.Params = budget.Params;
         TierStatus.FromDeployment(status, written, desired);
-        TierStatus.SetServingConditions(status, written, desired, checkpoint.Digest, tier.Metadata.Generation, context.UtcNow);
+        TierStatus.SetServingConditions(tier, status, written, desired, checkpoint.Digest, tier.Metadata.Generation, context.UtcNow);
 
         if (tier.Spec.Autoscaling is { Enabled: true })
         {
