@@ -45,7 +45,7 @@ public sealed class NestorControllers : IDisposable
                 new ElasticModelReconciler(context, loggerFactory.CreateLogger<ElasticModelReconciler>()))
             .Owns<V1PersistentVolumeClaim>()
             .Owns<V1Job>()
-            .Watches<V1PersistentVolumeClaim>(pvc => ModelsLabelled(pvc))
+            .Watches<V1PersistentVolumeClaim>(pvc => ModelsOfClaim(context, pvc))
             .Watches<V1Pod>(pod => ModelsOfLoaderPod(pod))
             .Watches<BudgetTier>(tier => [new ObjectKey(tier.Metadata.NamespaceProperty, tier.Spec.ModelRef.Name)])
             .Watches<CompressionRun>(run => ModelsOfRun(context, run))
@@ -53,8 +53,10 @@ public sealed class NestorControllers : IDisposable
 
         manager.NewController<BudgetTier>(BudgetTierReconciler.ControllerName,
                 new BudgetTierReconciler(context, autoscaler, loggerFactory.CreateLogger<BudgetTierReconciler>()))
-            .Owns<V1Deployment>()
-            .Owns<V1Service>()
+            // A tier's Deployment and Service carry its name: any change to an object of that name (its own,
+            // or one that blocks it by being there) wakes the tier.
+            .Watches<V1Deployment>(deployment => [ObjectKey.Of(deployment)])
+            .Watches<V1Service>(service => [ObjectKey.Of(service)])
             .Watches<ElasticModel>(model => context.Cache<BudgetTier>().List(model.Metadata.NamespaceProperty)
                 .Where(t => t.Spec.ModelRef.Name == model.Metadata.Name)
                 .Select(ObjectKey.Of))
@@ -76,10 +78,11 @@ public sealed class NestorControllers : IDisposable
 
     public void Dispose() => _scrapeClient.Dispose();
 
-    private static IEnumerable<ObjectKey> ModelsLabelled(V1PersistentVolumeClaim pvc) =>
-        pvc.Metadata.Label(Nestor.Api.NestorLabels.Model) is { } model
-            ? [new ObjectKey(pvc.Metadata.NamespaceProperty, model)]
-            : [];
+    /// <summary>The models whose weight claim this is: made from their template (labelled) or named in their spec.</summary>
+    private static IEnumerable<ObjectKey> ModelsOfClaim(ControllerContext context, V1PersistentVolumeClaim pvc) =>
+        context.Cache<ElasticModel>().List(pvc.Metadata.NamespaceProperty)
+            .Where(m => m.Spec.WeightVolume.ClaimName == pvc.Metadata.Name || pvc.Metadata.Label(Nestor.Api.NestorLabels.Model) == m.Metadata.Name)
+            .Select(ObjectKey.Of);
 
     /// <summary>A loader pod's termination message is the load's result: its changes wake the model.</summary>
     private static IEnumerable<ObjectKey> ModelsOfLoaderPod(V1Pod pod) =>
