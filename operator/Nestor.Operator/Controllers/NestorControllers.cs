@@ -68,6 +68,9 @@ public sealed class NestorControllers : IDisposable
             .Owns<V1Job>()
             .Owns<V1Service>()
             .Watches<V1Pod>(pod => RunsOfTrainerPod(pod))
+            .Watches<V1Job>(job => job.Metadata.Name.EndsWith("-train", StringComparison.Ordinal)
+                ? [new ObjectKey(job.Metadata.NamespaceProperty, job.Metadata.Name[..^"-train".Length])]
+                : [])
             .Watches<ElasticModel>(model => context.Cache<CompressionRun>().List(model.Metadata.NamespaceProperty)
                 .Where(r => r.Spec.Output.ElasticModelRef?.Name == model.Metadata.Name)
                 .Select(ObjectKey.Of))

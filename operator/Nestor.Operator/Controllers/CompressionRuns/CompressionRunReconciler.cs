@@ -87,9 +87,9 @@ public sealed class CompressionRunReconciler(ControllerContext context, ILogger<
         }
         else if (!Ownership.IsControlledBy(job, current))
         {
-            status.Phase = CompressionRunPhase.Failed;
-            Conditions.Set(status.Conditions, CompressionRunConditions.Failed, Conditions.True, "JobConflict",
-                $"a Job named {jobName} exists and is not controlled by this CompressionRun", generation, now);
+            status.Phase = CompressionRunPhase.Pending;
+            Conditions.Set(status.Conditions, CompressionRunConditions.Running, Conditions.False, "JobConflict",
+                $"a Job named {jobName} exists and is not controlled by this CompressionRun: delete or rename it", generation, now);
             await context.Writer.UpdateStatusAsync(current, run, cancellationToken);
             return ReconcileResult.Done;
         }
