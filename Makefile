@@ -7,7 +7,7 @@ NESTOR := dotnet run --project runtime/Nestor.Runtime -c $(CONFIGURATION) --
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 
-.PHONY: help setup build test run bench bench-kernels lint format crds operator apiserver cluster images images-check images-docker clean serve bench-serve helm chart-lint argocd-cm bench-local
+.PHONY: help setup build test run bench bench-kernels lint format crds operator apiserver cluster images images-check images-docker clean serve bench-serve helm chart-lint argocd-cm bench-local bench-autoscaler
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -46,6 +46,9 @@ bench-serve: setup ## Server throughput c1/c16, smallest vs full budget, RSS all
 
 bench-operator: setup ## Operator core: 1000 objects against the local API server (last line: JSON)
 	dotnet run --project bench/Nestor.Bench.Operator -c Release -- $(BENCH_OPERATOR_ARGS)
+
+bench-autoscaler: setup ## Tier autoscaler: load step to scale-up decision over N trials, API writes of a steady tier (last line: JSON)
+	dotnet run --project bench/Nestor.Bench.Operator -c Release -- autoscaler $(BENCH_AUTOSCALER_ARGS)
 
 lint: ## Check formatting and code style (no changes made)
 	dotnet format Operator.sln --verify-no-changes

@@ -1,3 +1,5 @@
 using Nestor.Bench.Operator;
 
-return await OperatorBenchmark.RunAsync(args);
+return args.Length > 0 && args[0] == "autoscaler"
+    ? await AutoscalerBenchmark.RunAsync(args[1..])
+    : await OperatorBenchmark.RunAsync(args);

@@ -21,7 +21,8 @@ namespace Nestor.Operator.Autoscaling;
 /// metric. The observed load in status.metrics is refreshed at most every MetricsStatusInterval and
 /// only when it changed, so a steady tier causes no API writes.
 /// </summary>
-public sealed class TierAutoscaler(ControllerContext context, PodMetricsScraper scraper, AutoscalerMetrics metrics, ILogger<TierAutoscaler> logger)
+public sealed class TierAutoscaler(ControllerContext context, PodMetricsScraper scraper, PrometheusQuerySource prometheus, AutoscalerMetrics metrics,
+    ILogger<TierAutoscaler> logger)
 {
     private const int SamplesKept = 16;
     private static readonly ResourceType TierType = ResourceType.For<BudgetTier>();
@@ -123,14 +124,19 @@ public sealed class TierAutoscaler(ControllerContext context, PodMetricsScraper 
             run.State = run.State with { Replicas = current };
         }
 
-        var pods = context.Cache<V1Pod>()
-            .ListByLabels(new Dictionary<string, string> { [NestorLabels.Model] = tier.Spec.ModelRef.Name, ["app.kubernetes.io/name"] = NestorLabels.RuntimeComponent }, ns)
-            .Where(TierSampler.IsReady)
-            .ToList();
-        var scrapes = await Task.WhenAll(pods.Select(p => scraper.ScrapeAsync(p, cancellationToken)));
-        now = context.Time.GetUtcNow();
-        var window = TimeSpan.FromSeconds((tier.Spec.Autoscaling ?? new AutoscalingSpec()).LatencyWindowSeconds);
-        var sample = run.Sampler.Sample(tier.Metadata.Name, tier.Spec.Budget, scrapes, now, window);
+        TierSample sample;
+        var scrapeErrors = 0;
+        if (tier.Spec.Autoscaling?.MetricsSource.Type == MetricsSourceType.Prometheus)
+        {
+            sample = await prometheus.SampleAsync(tier, now, cancellationToken);
+            now = context.Time.GetUtcNow();
+        }
+        else
+        {
+            (sample, scrapeErrors) = await ScrapePodsAsync(tier, run, cancellationToken);
+            now = sample.At;
+        }
+
         run.Samples.Add(sample);
         if (run.Samples.Count > SamplesKept)
         {
@@ -139,7 +145,7 @@ public sealed class TierAutoscaler(ControllerContext context, PodMetricsScraper 
 
         var decision = Autoscaler.Decide(run.State, run.Samples, policy, now);
         run.State = decision.State;
-        metrics.Sampled(ns ?? "", tier.Metadata.Name, sample, decision.Replicas, scrapes.Count(s => s.Samples is null), started.Elapsed);
+        metrics.Sampled(ns ?? "", tier.Metadata.Name, sample, decision.Replicas, scrapeErrors, started.Elapsed);
 
         var observed = Observed(sample, now);
         var changed = decision.Replicas != current;
@@ -167,6 +173,19 @@ public sealed class TierAutoscaler(ControllerContext context, PodMetricsScraper 
             logger.LogInformation("Tier {Namespace}/{Tier}: desired replicas {From} -> {To} ({Reason}: {Message})",
                 ns, tier.Metadata.Name, current, decision.Replicas, decision.Reason, decision.Message);
         }
+    }
+
+    private async Task<(TierSample Sample, int Errors)> ScrapePodsAsync(BudgetTier tier, TierRun run, CancellationToken cancellationToken)
+    {
+        var pods = context.Cache<V1Pod>()
+            .ListByLabels(new Dictionary<string, string> { [NestorLabels.Model] = tier.Spec.ModelRef.Name, ["app.kubernetes.io/name"] = NestorLabels.RuntimeComponent },
+                tier.Metadata.NamespaceProperty)
+            .Where(TierSampler.IsReady)
+            .ToList();
+        var scrapes = await Task.WhenAll(pods.Select(p => scraper.ScrapeAsync(p, cancellationToken)));
+        var window = TimeSpan.FromSeconds((tier.Spec.Autoscaling ?? new AutoscalingSpec()).LatencyWindowSeconds);
+        var sample = run.Sampler.Sample(tier.Metadata.Name, tier.Spec.Budget, scrapes, context.Time.GetUtcNow(), window);
+        return (sample, scrapes.Count(s => s.Samples is null));
     }
 
     private static ObservedTierMetrics Observed(TierSample sample, DateTimeOffset now) => new()

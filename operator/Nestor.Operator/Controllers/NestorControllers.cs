@@ -32,19 +32,20 @@ public sealed class NestorControllers : IDisposable
         ILoggerFactory loggerFactory, TimeProvider? time = null)
     {
         var context = new ControllerContext(manager, settings, time);
-        // Pod IPs are reached directly: no proxy, no connection reuse across pods that come and go.
+        // Pod IPs are reached directly, without a proxy; connections are recycled as pods come and go.
         var http = new HttpClient(new SocketsHttpHandler { UseProxy = false, PooledConnectionLifetime = TimeSpan.FromMinutes(1) })
         {
             Timeout = Timeout.InfiniteTimeSpan,
         };
         var scraper = new PodMetricsScraper(http, settings.ScrapeTimeout, settings.MetricsPortName, loggerFactory.CreateLogger<PodMetricsScraper>());
-        var autoscaler = new TierAutoscaler(context, scraper, new AutoscalerMetrics(registry), loggerFactory.CreateLogger<TierAutoscaler>());
+        var prometheus = new PrometheusQuerySource(http, settings.PrometheusTimeout, loggerFactory.CreateLogger<PrometheusQuerySource>());
+        var autoscaler = new TierAutoscaler(context, scraper, prometheus, new AutoscalerMetrics(registry), loggerFactory.CreateLogger<TierAutoscaler>());
 
         manager.NewController<ElasticModel>(ElasticModelReconciler.ControllerName,
                 new ElasticModelReconciler(context, loggerFactory.CreateLogger<ElasticModelReconciler>()))
             .Owns<V1PersistentVolumeClaim>()
             .Owns<V1Job>()
-            .Watches<V1PersistentVolumeClaim>(pvc => ModelsLabelled(pvc))
+            .Watches<V1PersistentVolumeClaim>(pvc => ModelsOfClaim(context, pvc))
             .Watches<V1Pod>(pod => ModelsOfLoaderPod(pod))
             .Watches<BudgetTier>(tier => [new ObjectKey(tier.Metadata.NamespaceProperty, tier.Spec.ModelRef.Name)])
             .Watches<CompressionRun>(run => ModelsOfRun(context, run))
@@ -52,8 +53,10 @@ public sealed class NestorControllers : IDisposable
 
         manager.NewController<BudgetTier>(BudgetTierReconciler.ControllerName,
                 new BudgetTierReconciler(context, autoscaler, loggerFactory.CreateLogger<BudgetTierReconciler>()))
-            .Owns<V1Deployment>()
-            .Owns<V1Service>()
+            // A tier's Deployment and Service carry its name: any change to an object of that name (its own,
+            // or one that blocks it by being there) wakes the tier.
+            .Watches<V1Deployment>(deployment => [ObjectKey.Of(deployment)])
+            .Watches<V1Service>(service => [ObjectKey.Of(service)])
             .Watches<ElasticModel>(model => context.Cache<BudgetTier>().List(model.Metadata.NamespaceProperty)
                 .Where(t => t.Spec.ModelRef.Name == model.Metadata.Name)
                 .Select(ObjectKey.Of))
@@ -65,6 +68,9 @@ public sealed class NestorControllers : IDisposable
             .Owns<V1Job>()
             .Owns<V1Service>()
             .Watches<V1Pod>(pod => RunsOfTrainerPod(pod))
+            .Watches<V1Job>(job => job.Metadata.Name.EndsWith("-train", StringComparison.Ordinal)
+                ? [new ObjectKey(job.Metadata.NamespaceProperty, job.Metadata.Name[..^"-train".Length])]
+                : [])
             .Watches<ElasticModel>(model => context.Cache<CompressionRun>().List(model.Metadata.NamespaceProperty)
                 .Where(r => r.Spec.Output.ElasticModelRef?.Name == model.Metadata.Name)
                 .Select(ObjectKey.Of))
@@ -75,10 +81,11 @@ public sealed class NestorControllers : IDisposable
 
     public void Dispose() => _scrapeClient.Dispose();
 
-    private static IEnumerable<ObjectKey> ModelsLabelled(V1PersistentVolumeClaim pvc) =>
-        pvc.Metadata.Label(Nestor.Api.NestorLabels.Model) is { } model
-            ? [new ObjectKey(pvc.Metadata.NamespaceProperty, model)]
-            : [];
+    /// <summary>The models whose weight claim this is: made from their template (labelled) or named in their spec.</summary>
+    private static IEnumerable<ObjectKey> ModelsOfClaim(ControllerContext context, V1PersistentVolumeClaim pvc) =>
+        context.Cache<ElasticModel>().List(pvc.Metadata.NamespaceProperty)
+            .Where(m => m.Spec.WeightVolume.ClaimName == pvc.Metadata.Name || pvc.Metadata.Label(Nestor.Api.NestorLabels.Model) == m.Metadata.Name)
+            .Select(ObjectKey.Of);
 
     /// <summary>A loader pod's termination message is the load's result: its changes wake the model.</summary>
     private static IEnumerable<ObjectKey> ModelsOfLoaderPod(V1Pod pod) =>

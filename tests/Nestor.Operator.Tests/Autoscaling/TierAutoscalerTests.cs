@@ -3,6 +3,7 @@ using System.Text.Json;
 using k8s.Models;
 using Nestor.Api.V1Alpha1;
 using Nestor.Operator.Controllers.Shared;
+using Nestor.Operator.Core.Helpers;
 using Nestor.Operator.Core.Kube;
 using Nestor.Operator.Tests.Controllers;
 using Xunit.Abstractions;
@@ -93,12 +94,14 @@ public sealed class TierAutoscalerTests(ITestOutputHelper output)
         var deployment = await fx.WaitAsync<V1Deployment>("tiny-auto", _ => true);
         await Kubelet.ReadyRuntimePodAsync(fx, deployment, "127.0.0.1", fake.Port);
         await fx.WaitAsync<BudgetTier>("tiny-auto", t => t.Status?.DesiredReplicas == 4);
+        await Kubelet.RollOutAsync(fx, await fx.WaitAsync<V1Deployment>("tiny-auto", d => d.Spec.Replicas == 4), ready: 4);
 
         await fake.DisposeAsync(); // the pod's endpoint is gone: scrapes fail
         var tier = await fx.WaitAsync<BudgetTier>("tiny-auto", t => t.Status?.Metrics?.PodsSampled == 0, TimeSpan.FromSeconds(20));
         await Task.Delay(2000);
         tier = await fx.GetRequiredAsync<BudgetTier>("tiny-auto");
         Assert.Equal(4, tier.Status!.DesiredReplicas);
+        await fx.WaitAsync<BudgetTier>("tiny-auto", t => Conditions.Find(t.Status?.Conditions, BudgetTierConditions.Degraded)?.Reason == "MetricsMissing");
         Assert.Equal(4, (await fx.GetRequiredAsync<V1Deployment>("tiny-auto")).Spec.Replicas);
     }
 }

@@ -26,6 +26,25 @@ public sealed class BudgetTierTests
         var deployment = await fx.WaitAsync<V1Deployment>("tiny-b25", _ => true);
         Assert.Contains("b50", deployment.Spec.Template.Spec.Containers[0].Args);
 
+        // A Deployment of the tier's name that it does not control blocks it until it is gone.
+        await fx.CreateAsync(new V1Deployment
+        {
+            Metadata = new V1ObjectMeta { Name = "taken" },
+            Spec = new V1DeploymentSpec
+            {
+                Selector = new V1LabelSelector { MatchLabels = new Dictionary<string, string> { ["app"] = "other" } },
+                Template = new V1PodTemplateSpec
+                {
+                    Metadata = new V1ObjectMeta { Labels = new Dictionary<string, string> { ["app"] = "other" } },
+                    Spec = new V1PodSpec { Containers = [new V1Container { Name = "other", Image = "other:1" }] },
+                },
+            },
+        });
+        await fx.CreateAsync(Objects.Tier("taken", "tiny", "full", replicas: 1));
+        await fx.WaitAsync<BudgetTier>("taken", t => Conditions.Find(t.Status?.Conditions, BudgetTierConditions.Ready)?.Reason == "DeploymentConflict");
+        await fx.DeleteAsync<V1Deployment>("taken");
+        await fx.WaitAsync<V1Deployment>("taken", d => d.Metadata.OwnerReferences?.Any(r => r.Kind == "BudgetTier") == true);
+
         // A tier of a model that does not exist waits with a reason.
         await fx.CreateAsync(Objects.Tier("orphan", "nope", "full", replicas: 1));
         tier = await fx.WaitAsync<BudgetTier>("orphan", t => Conditions.Find(t.Status?.Conditions, BudgetTierConditions.Ready)?.Reason == "ModelNotFound");

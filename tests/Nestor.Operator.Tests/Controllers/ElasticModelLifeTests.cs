@@ -110,4 +110,37 @@ public sealed class ElasticModelLifeTests
         Assert.Contains("missing field hidden_size", message, StringComparison.Ordinal);
         Assert.Contains("backoff limit", message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task ADeleteClaimGoesWithItsModelAndANamedClaimMustExist()
+    {
+        await using var fx = await OperatorFixture.StartAsync();
+        var owned = Objects.Model("owned");
+        owned.Spec.WeightVolume.ClaimTemplate!.ReclaimPolicy = ClaimReclaimPolicy.Delete;
+        await fx.CreateAsync(owned);
+        var claim = await fx.WaitAsync<V1PersistentVolumeClaim>("owned-weights", _ => true);
+        Assert.True(claim.Metadata.OwnerReferences.Single().Controller);
+        await fx.DeleteAsync<ElasticModel>("owned");
+        await fx.WaitGoneAsync<V1PersistentVolumeClaim>("owned-weights");
+
+        var named = Objects.Model("named");
+        named.Spec.WeightVolume = new WeightVolume { ClaimName = "shared-weights" };
+        await fx.CreateAsync(named);
+        var model = await fx.WaitAsync<ElasticModel>("named", m => Conditions.Find(m.Status?.Conditions, ElasticModelConditions.WeightsReady)?.Reason == "ClaimNotFound");
+        Assert.Contains("shared-weights", Conditions.Find(model.Status!.Conditions, ElasticModelConditions.WeightsReady)!.Message, StringComparison.Ordinal);
+        Assert.Null(model.Status.LoaderJobName);
+
+        await fx.CreateAsync(new V1PersistentVolumeClaim
+        {
+            Metadata = new V1ObjectMeta { Name = "shared-weights" },
+            Spec = new V1PersistentVolumeClaimSpec
+            {
+                AccessModes = ["ReadWriteMany"],
+                Resources = new V1VolumeResourceRequirements { Requests = new Dictionary<string, ResourceQuantity> { ["storage"] = new("1Gi") } },
+            },
+        });
+        model = await fx.WaitAsync<ElasticModel>("named", m => m.Status?.LoaderJobName is not null);
+        var job = await fx.GetRequiredAsync<V1Job>(model.Status!.LoaderJobName!);
+        Assert.Equal("shared-weights", job.Spec.Template.Spec.Volumes.Single(v => v.PersistentVolumeClaim is not null).PersistentVolumeClaim.ClaimName);
+    }
 }

@@ -106,7 +106,7 @@ public sealed class BudgetTierReconciler(ControllerContext context, TierAutoscal
         status.CheckpointDigest = checkpoint.Digest;
         status.Params = budget.Params;
         TierStatus.FromDeployment(status, written, desired);
-        TierStatus.SetServingConditions(status, written, desired, checkpoint.Digest, tier.Metadata.Generation, context.UtcNow);
+        TierStatus.SetServingConditions(tier, status, written, desired, checkpoint.Digest, tier.Metadata.Generation, context.UtcNow);
 
         if (tier.Spec.Autoscaling is { Enabled: true })
         {
@@ -128,7 +128,8 @@ public sealed class BudgetTierReconciler(ControllerContext context, TierAutoscal
         {
             var max = tier.Spec.MaxReplicas ?? tier.Spec.MinReplicas;
             var min = autoscaling.AllowScaleToZero ? 0 : tier.Spec.MinReplicas;
-            var decided = tier.Status?.DesiredReplicas ?? deployment?.Spec?.Replicas ?? tier.Spec.MinReplicas;
+            // A tier that has no Deployment yet (new, or blocked until now) starts at minReplicas.
+            var decided = deployment is null ? tier.Spec.MinReplicas : tier.Status?.DesiredReplicas ?? deployment.Spec?.Replicas ?? tier.Spec.MinReplicas;
             return Math.Clamp(decided, min, Math.Max(min, max));
         }
 

@@ -15,7 +15,7 @@ public static class TierStatus
         status.UpdatedReplicas = deployment?.Status?.UpdatedReplicas ?? 0;
     }
 
-    public static void SetServingConditions(BudgetTierStatus status, V1Deployment deployment, int desired, string digest, long? generation, DateTime now)
+    public static void SetServingConditions(BudgetTier tier, BudgetTierStatus status, V1Deployment deployment, int desired, string digest, long? generation, DateTime now)
     {
         var conditions = status.Conditions!;
         var ready = status.ReadyReplicas ?? 0;
@@ -58,10 +58,34 @@ public static class TierStatus
         {
             Conditions.Set(conditions, BudgetTierConditions.Degraded, Conditions.True, "PodsNotReady", $"{desired - ready} of {desired} pods are not ready", generation, now);
         }
+        else if (Overloaded(tier, status, desired) is { } overload)
+        {
+            Conditions.Set(conditions, BudgetTierConditions.Degraded, Conditions.True, "AtMaxReplicas", overload, generation, now);
+        }
+        else if (tier.Spec.Autoscaling is { Enabled: true } && status.Metrics is { PodsSampled: 0 } && ready > 0)
+        {
+            Conditions.Set(conditions, BudgetTierConditions.Degraded, Conditions.True, "MetricsMissing",
+                "no ready pod's metrics could be read: the autoscaler holds the current size", generation, now);
+        }
         else
         {
             Conditions.Set(conditions, BudgetTierConditions.Degraded, Conditions.False, "AsExpected", "", generation, now);
         }
+    }
+
+    /// <summary>A message when the autoscaled tier is at maxReplicas and its last observed load is still above target.</summary>
+    private static string? Overloaded(BudgetTier tier, BudgetTierStatus status, int desired)
+    {
+        if (tier.Spec.Autoscaling is not { Enabled: true } autoscaling || tier.Spec.MaxReplicas is not { } max || desired < max
+            || status.Metrics is not { PodsSampled: > 0 } metrics)
+        {
+            return null;
+        }
+
+        var load = metrics.Waiting + metrics.Running;
+        return load > max * autoscaling.TargetQueueDepthPerReplica
+            ? $"{load} requests need more than maxReplicas {max} x {autoscaling.TargetQueueDepthPerReplica} per replica"
+            : null;
     }
 
     /// <summary>The label selector string of a tier's pods (for the scale subresource).</summary>

@@ -18,6 +18,11 @@ namespace Nestor.Operator.Controllers.CompressionRuns;
 /// </summary>
 public sealed class CompressionRunReconciler(ControllerContext context, ILogger<CompressionRunReconciler> logger) : IReconciler
 {
+    /// <summary>How often a running trainer's log tail is read for live progress.</summary>
+    public static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(10);
+
+    private readonly TrainerProgressReader _progress = new(context.Manager.Api);
+
     public const string ControllerName = "compressionrun";
 
     private static readonly ResourceType JobType = ResourceType.For<V1Job>();
@@ -82,9 +87,9 @@ public sealed class CompressionRunReconciler(ControllerContext context, ILogger<
         }
         else if (!Ownership.IsControlledBy(job, current))
         {
-            status.Phase = CompressionRunPhase.Failed;
-            Conditions.Set(status.Conditions, CompressionRunConditions.Failed, Conditions.True, "JobConflict",
-                $"a Job named {jobName} exists and is not controlled by this CompressionRun", generation, now);
+            status.Phase = CompressionRunPhase.Pending;
+            Conditions.Set(status.Conditions, CompressionRunConditions.Running, Conditions.False, "JobConflict",
+                $"a Job named {jobName} exists and is not controlled by this CompressionRun: delete or rename it", generation, now);
             await context.Writer.UpdateStatusAsync(current, run, cancellationToken);
             return ReconcileResult.Done;
         }
@@ -98,7 +103,17 @@ public sealed class CompressionRunReconciler(ControllerContext context, ILogger<
 
         status.JobName = jobName;
         var before = status.Phase;
-        RunStatus.FromJob(run, job, TrainerPods(job), layout, now);
+        var pods = TrainerPods(job);
+        RunStatus.FromJob(run, job, pods, layout, now);
+        var running = JobState.Of(job) == JobPhase.Running;
+        if (running && pods.Where(p => p.Status?.Phase == "Running")
+                .OrderBy(p => p.Metadata.Annotation("batch.kubernetes.io/job-completion-index") ?? "0", StringComparer.Ordinal)
+                .FirstOrDefault() is { } pod
+            && await _progress.ReadAsync(pod, cancellationToken) is { } progress)
+        {
+            TrainerProgressReader.Apply(status, progress);
+        }
+
         if (status.Phase != before)
         {
             logger.LogInformation("CompressionRun {Run}: {Before} -> {Phase}", key, before, status.Phase);
@@ -114,7 +129,7 @@ public sealed class CompressionRunReconciler(ControllerContext context, ILogger<
         }
 
         await context.Writer.UpdateStatusAsync(current, run, cancellationToken);
-        return ReconcileResult.Done;
+        return running ? ReconcileResult.After(ProgressInterval) : ReconcileResult.Done;
     }
 
     private IReadOnlyList<V1Pod> TrainerPods(V1Job job) =>

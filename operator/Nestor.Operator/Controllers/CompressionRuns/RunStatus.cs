@@ -7,11 +7,10 @@ using Nestor.Operator.Core.Helpers;
 namespace Nestor.Operator.Controllers.CompressionRuns;
 
 /// <summary>
-/// A run's phase, conditions, times and result from its Job and pods. The operator cannot read the
-/// volume, so live step and loss are not in status: while the Job runs, the phase is the first
-/// trainer phase (EstimatingImportance) unless a later one was already recorded; at the end the
-/// trainer's result JSON in the pod's termination message gives the checkpoint, digest and
-/// per-budget evaluation.
+/// A run's phase, conditions, times and result from its Job and pods. While the Job runs, the phase is
+/// the first trainer phase (EstimatingImportance) until the trainer's log reports another
+/// (<see cref="TrainerProgressReader"/>); at the end the trainer's result JSON in the pod's termination
+/// message gives the checkpoint, digest and per-budget evaluation.
 /// </summary>
 public static class RunStatus
 {

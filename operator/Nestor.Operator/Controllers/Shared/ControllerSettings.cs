@@ -13,6 +13,9 @@ public sealed record ControllerSettings
     /// <summary>How long one pod's /metrics scrape may take.</summary>
     public TimeSpan ScrapeTimeout { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>How long one Prometheus query may take (metricsSource type Prometheus).</summary>
+    public TimeSpan PrometheusTimeout { get; init; } = TimeSpan.FromSeconds(2);
+
     /// <summary>The least time between two status writes that only refresh the observed load (decisions are written at once).</summary>
     public TimeSpan MetricsStatusInterval { get; init; } = TimeSpan.FromSeconds(10);
 
