@@ -28,7 +28,7 @@ public sealed class ProgressReporter(string workDir, Action<string> log)
         Directory.CreateDirectory(workDir);
         record.Save(ProgressPath);
         Last = record;
-        log(JsonLine.Of(("event", "progress"), ("phase", phase.ToString()), ("stage", stage), ("stage_name", stageName), ("step", step),
+        log(JsonLine.Of(("event", "progress"), ("schema_version", ProgressRecord.CurrentSchemaVersion), ("phase", phase.ToString()), ("stage", stage), ("stage_name", stageName), ("step", step),
             ("total_steps", totalSteps), ("tokens", tokens), ("loss", record.Loss), ("eta_seconds", record.EtaSeconds), ("message", message),
             ("checkpoint", checkpoint is null ? null : new Dictionary<string, string> { ["path"] = checkpoint.Path, ["digest"] = checkpoint.Digest })));
     }

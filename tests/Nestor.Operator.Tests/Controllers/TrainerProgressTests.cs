@@ -29,6 +29,21 @@ public sealed class TrainerProgressTests
     }
 
     [Fact]
+    public void TheProgressLinesNestorElastifyPrintsAreRead()
+    {
+        // As runtime/Nestor.Training's ProgressReporter prints them (extra "event" and "stage_name" fields).
+        var log = """
+            {"event":"router_warmup","budget":"b50","target_params":473712}
+            {"event":"progress","schema_version":1,"phase":"TrainingStage1","stage":1,"stage_name":"stage1","step":10,"total_steps":18,"tokens":15360,"loss":{"b75":0.01449,"b50":0.1307,"full":0.04948},"eta_seconds":100,"message":null,"checkpoint":null}
+            """;
+        var status = new CompressionRunStatus();
+        TrainerProgressReader.Apply(status, TrainerProgressReader.Latest(log)!);
+        Assert.Equal(CompressionRunPhase.TrainingStage1, status.Phase);
+        Assert.Equal(10, status.Progress!.Step);
+        Assert.Equal(0.1307, status.Progress.LossByBudget!["b50"]);
+    }
+
+    [Fact]
     public void ALogWithoutProgressGivesNone() =>
         Assert.Null(TrainerProgressReader.Latest("starting\n{\"level\":\"info\"}\n{\"schema_version\":9,\"phase\":\"Exporting\"}\n"));
 }
