@@ -72,8 +72,6 @@ cluster: setup ## Local control plane in the foreground: API server + CRDs + Dep
 bench-local: setup ## Local control plane: cluster start, 10 pods to Ready, rolling update, 10-completion Job, stop (last line: JSON)
 	dotnet run --project local/Nestor.Local -c Release -- bench $(BENCH_LOCAL_ARGS)
 
-crds: ## Generate crds/*.yaml and docs/crd-reference.md from the C# types
-	dotnet run --project operator/Nestor.CrdGen -c $(CONFIGURATION) -- --root .
 crds: ## Generate crds/*.yaml, the chart's copy in charts/nestor/crds and docs/crd-reference.md from the C# types
 	dotnet run --project operator/Nestor.CrdGen -c $(CONFIGURATION) -- --root . --copy-crds-to charts/nestor/crds
 

@@ -68,6 +68,9 @@ The operator's permissions in its watched namespaces. They must equal OperatorPe
   resources: [pods]
   verbs: [get, list, watch]
 - apiGroups: [""]
+  resources: [pods/log]
+  verbs: [get]
+- apiGroups: [""]
   resources: [events]
   verbs: [get, create, patch]
 {{- end -}}

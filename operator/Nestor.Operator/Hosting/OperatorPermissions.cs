@@ -46,6 +46,7 @@ public static class OperatorPermissions
         For<V1ConfigMap>(null, Manage, "a CompressionRun's trainer configuration"),
         For<V1PersistentVolumeClaim>(null, Manage, "an ElasticModel's weight volume from claimTemplate"),
         For<V1Pod>(null, Read, "the autoscaler scrapes ready runtime pods; loader and trainer results from pod termination messages"),
+        For<V1Pod>("log", ["get"], "live CompressionRun progress from the trainer's last progress line"),
         For<Corev1Event>(null, ["get", "create", "patch"], "record Events on the objects it reconciles (repeats are patched)"),
 
         // Leader election, in the operator's own namespace only.
