@@ -44,7 +44,9 @@ public static class QuickstartCommand
             using var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true)
                 .SetMinimumLevel(parse.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning)
                 .AddFilter("Microsoft", LogLevel.Warning));
-            return await new QuickstartScenario(options, loggerFactory).RunAsync(cancellationToken);
+            // SIGINT (Ctrl-C) and SIGTERM are handled here, so that the cluster stops its pods before the process ends.
+            using var shutdown = new ShutdownSignal(cancellationToken);
+            return await new QuickstartScenario(options, loggerFactory).RunAsync(shutdown.Token);
         });
         return root;
     }

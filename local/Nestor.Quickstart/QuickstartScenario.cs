@@ -78,6 +78,11 @@ public sealed class QuickstartScenario(QuickstartOptions options, ILoggerFactory
         finally
         {
             // The board and the operator stop before the clients and the cluster they use are disposed.
+            if (cancellationToken.IsCancellationRequested)
+            {
+                Console.WriteLine("stopping: the operator, then every pod (SIGTERM, SIGKILL after the grace period), then the API server");
+            }
+
             await stopBoard.CancelAsync();
             await boardTask.ContinueWith(_ => { }, CancellationToken.None);
             await stopOperator.CancelAsync();
@@ -99,6 +104,10 @@ public sealed class QuickstartScenario(QuickstartOptions options, ILoggerFactory
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             log.LogError("The scenario did not finish within {Deadline}", options.Deadline);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            Console.WriteLine($"[{ScenarioReport.Format(Report.Elapsed)}] interrupted");
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
