@@ -25,7 +25,7 @@ public sealed class CompressionRunTests
         var job = await fx.WaitAsync<V1Job>("elastify-train", _ => true);
         var trainer = job.Spec.Template.Spec.Containers[0];
         Assert.Equal(["elastify", "--config", "/etc/nestor/config.json", "--output", "/weights/checkpoints/tiny", "--work-dir", "/weights/runs/nestor-test.elastify",
-            "--termination-log", "/dev/termination-log"], trainer.Args);
+            "--termination-log", "/dev/termination-log", "--volume", "tiny-weights=/weights"], trainer.Args);
         Assert.Equal("8", trainer.Resources.Limits["nvidia.com/gpu"].ToString());
         Assert.Equal("gpu", job.Metadata.Labels["kueue.x-k8s.io/queue-name"]);
         Assert.Equal("FallbackToLogsOnError", trainer.TerminationMessagePolicy);
@@ -95,7 +95,9 @@ public sealed class CompressionRunTests
 
         await Kubelet.FinishJobPodAsync(fx, job, succeeded: false, "CUDA error: out of memory", index: 1);
         await Kubelet.SetJobStatusAsync(fx, "dist-train", "Failed", failed: 4, message: "Job has reached the specified backoff limit");
-        var run = await fx.WaitAsync<CompressionRun>("dist", r => r.Status?.Phase == CompressionRunPhase.Failed);
+        // The Job's failure and the pod's termination message reach the operator's caches in either order: wait for both.
+        var run = await fx.WaitAsync<CompressionRun>("dist", r => r.Status?.Phase == CompressionRunPhase.Failed
+            && Conditions.Find(r.Status.Conditions, CompressionRunConditions.Failed)?.Message?.Contains("out of memory", StringComparison.Ordinal) == true);
         Assert.Contains("out of memory", Conditions.Find(run.Status!.Conditions, CompressionRunConditions.Failed)!.Message, StringComparison.Ordinal);
         var model = await fx.GetRequiredAsync<ElasticModel>("big");
         Assert.Equal("WaitingForCompressionRun", Conditions.Find(model.Status!.Conditions, ElasticModelConditions.WeightsReady)?.Reason);

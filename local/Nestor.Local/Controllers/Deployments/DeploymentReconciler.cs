@@ -115,28 +115,6 @@ public sealed class DeploymentReconciler(
         }
     }
 
-    private async Task DeleteAsync(V1Deployment deployment, IReadOnlyList<V1Pod> victims, CancellationToken cancellationToken)
-    {
-        var key = ObjectKey.Of(deployment);
-        foreach (var pod in victims)
-        {
-            expectations.ExpectDeletion(key, pod.Metadata.Uid);
-            try
-            {
-                if (await api.DeleteAsync(PodType, pod.Metadata.NamespaceProperty, pod.Metadata.Name, cancellationToken, uid: pod.Metadata.Uid))
-                {
-                    events.Record(deployment, EventRecorder.Normal, "SuccessfulDelete", $"Deleted pod: {pod.Metadata.Name}");
-                }
-                else
-                {
-                    expectations.DeletionObserved(key, pod.Metadata.Uid);
-                }
-            }
-            catch (KubeApiException)
-            {
-                expectations.DeletionObserved(key, pod.Metadata.Uid);
-                throw;
-            }
-        }
-    }
+    private Task DeleteAsync(V1Deployment deployment, IReadOnlyList<V1Pod> victims, CancellationToken cancellationToken) =>
+        PodDeletion.DeleteAsync(api, expectations, events, deployment, victims, cancellationToken);
 }

@@ -380,30 +380,8 @@ public sealed class JobReconciler(
         return ReconcileResult.Done;
     }
 
-    private async Task DeleteAsync(V1Job job, IReadOnlyList<V1Pod> victims, CancellationToken cancellationToken)
-    {
-        var key = ObjectKey.Of(job);
-        foreach (var pod in victims)
-        {
-            expectations.ExpectDeletion(key, pod.Metadata.Uid);
-            try
-            {
-                if (await api.DeleteAsync(PodType, pod.Metadata.NamespaceProperty, pod.Metadata.Name, cancellationToken, uid: pod.Metadata.Uid))
-                {
-                    events.Record(job, EventRecorder.Normal, "SuccessfulDelete", $"Deleted pod: {pod.Metadata.Name}");
-                }
-                else
-                {
-                    expectations.DeletionObserved(key, pod.Metadata.Uid);
-                }
-            }
-            catch (KubeApiException)
-            {
-                expectations.DeletionObserved(key, pod.Metadata.Uid);
-                throw;
-            }
-        }
-    }
+    private Task DeleteAsync(V1Job job, IReadOnlyList<V1Pod> victims, CancellationToken cancellationToken) =>
+        PodDeletion.DeleteAsync(api, expectations, events, job, victims, cancellationToken);
 
     private async Task ReleaseAsync(IEnumerable<V1Pod> victims, CancellationToken cancellationToken)
     {
