@@ -64,6 +64,20 @@ public sealed class QueueTests(TinyCheckpoint checkpoint) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ABudgetWithRoomIsServedWhileAnotherBudgetIsFullAndQueued()
+    {
+        using var holder = await LongRequest.StartAsync(_server.Client, "tiny-elastic");
+        var queued = _server.PostAsync("/v1/completions", new { model = "tiny-elastic", prompt = "behind the holder", max_tokens = 2 });
+        Assert.True(await Eventually.TrueAsync(async () => await _server.MetricAsync("nestor_requests_waiting", "budget=\"full\"") == 1));
+        var (response, body) = await _server.PostAsync("/v1/completions", new { model = "tiny-elastic@b50", prompt = "other budget", max_tokens = 4, ignore_eos = true });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(4, body.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
+        Assert.False(queued.IsCompleted, "the full budget's queued request waits for its own slot");
+        holder.Dispose();
+        Assert.Equal(HttpStatusCode.OK, (await queued.WaitAsync(TimeSpan.FromSeconds(30))).Response.StatusCode);
+    }
+
+    [Fact]
     public async Task DegradeServesTheNextSmallerBudgetOnlyWhenAskedAndTheWaitPassesTheBound()
     {
         var holder = await LongRequest.StartAsync(_server.Client, "tiny-elastic");

@@ -49,6 +49,11 @@ public static class ServeBenchmark
         using var checkpoint = CheckpointDirectory.Open(settings.Checkpoint);
         var full = checkpoint.Manifest.Default.Name;
         var smallest = checkpoint.Manifest.Smallest.Name;
+        if (File.Exists("/proc/loadavg"))
+        {
+            log($"load average before: {File.ReadAllText("/proc/loadavg").Trim()} ({Environment.ProcessorCount} processors); server arguments: {string.Join(' ', settings.ServerArguments)}");
+        }
+
         log($"checkpoint {settings.Checkpoint} ({checkpoint.Digest ?? "no digest"}): budgets {string.Join(", ", checkpoint.Manifest.BySize.Select(b => $"{b.Name} {b.Params:N0}"))}");
         string[] common = ["--checkpoint", settings.Checkpoint, "--max-batch", "16", "--max-tokens", $"{settings.OutputTokens}", "--max-prompt-tokens", $"{settings.PromptTokens.Max + 1}", .. settings.ServerArguments];
 
