@@ -19,7 +19,7 @@ public static class BenchServeCommand
         var rate = new Option<double?>("--rate") { Description = "Open loop: requests per second (Poisson arrivals); overrides --concurrency." };
         var requests = new Option<int>("--requests") { Description = "Requests to send.", DefaultValueFactory = _ => 64 };
         var promptTokens = new Option<string>("--prompt-tokens") { Description = "Prompt length in tokens, N or MIN-MAX (uniform).", DefaultValueFactory = _ => "32-64" };
-        var outputTokens = new Option<string>("--output-tokens") { Description = "Tokens generated per request, N or MIN-MAX (uniform).", DefaultValueFactory = _ => "64" };
+        var outputTokens = new Option<string>("--output-tokens") { Description = "Tokens generated per request, N or MIN-MAX (uniform).", DefaultValueFactory = _ => "128" };
         var budgets = new Option<string?>("--budgets") { Description = "Budget mix, e.g. full=3,b50=1 (default: the server's default budget)." };
         var json = new Option<string?>("--json") { Description = "Also write the result as JSON to this file." };
         var serverThreads = new Option<int>("--server-threads")
