@@ -36,7 +36,7 @@ bench-kernels: setup ## Kernel prefill/decode tokens/s per budget and budget-swi
 
 PORT ?= 8000
 
-serve: setup ## Serve the shipped tiny checkpoint (or a random test model) on 127.0.0.1:$$PORT (default 8000), foreground
+serve: setup ## Serve the shipped tiny checkpoint (or a random test model) on 127.0.0.1:PORT (default 8000), foreground
 	@model=$$(build/serve-model.sh) && echo "serving $$model on http://127.0.0.1:$(PORT)" && \
 	  dotnet run --project runtime/Nestor.Runtime -c Release -- serve --checkpoint "$$model" --host 127.0.0.1 --port $(PORT) $(SERVE_ARGS)
 

@@ -20,12 +20,11 @@ public sealed class BatchingTests(TinyCheckpoint checkpoint)
             Assert.Equal(40, body.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
         }
 
-        // 6 × 40 tokens plus the holder's: with one pass per token per request this would be at least 240 passes.
+        // Passes that stepped more than 4 sequences at once: only possible when requests share forward passes. (The holder
+        // also runs passes of its own before and after, so the totals alone prove little.)
         var passes = await server.MetricAsync("nestor_batch_size_count", "budget=\"b50\"");
-        var sequences = await server.MetricAsync("nestor_batch_size_sum", "budget=\"b50\"");
-        Assert.True(sequences >= 240, $"sequences stepped: {sequences}");
-        Assert.True(passes < sequences / 2, $"{passes} forward passes for {sequences} sequence steps: not batched");
-        Assert.True(await server.MetricAsync("nestor_batch_size_bucket", "budget=\"b50\",le=\"4\"") < passes, "no pass had more than 4 sequences");
+        var small = await server.MetricAsync("nestor_batch_size_bucket", "budget=\"b50\",le=\"4\"");
+        Assert.True(passes - small >= 10, $"{passes - small} of {passes} forward passes stepped more than 4 sequences");
     }
 
     [Fact]

@@ -7,7 +7,10 @@ using Nestor.Testing;
 
 namespace Nestor.Serving.Tests;
 
-/// <summary>Shutdown: not ready at once, new requests 503, in-flight requests finish, exit 0.</summary>
+/// <summary>
+/// Shutdown: not ready at once, new requests 503, in-flight requests finish, exit 0. The in-flight request asks for
+/// 3000 tokens so that it is still generating (seconds) while the test checks readiness and refusal.
+/// </summary>
 [Collection(ServingCollection.Name)]
 public sealed class DrainTests(TinyCheckpoint checkpoint)
 {
@@ -15,10 +18,10 @@ public sealed class DrainTests(TinyCheckpoint checkpoint)
     public async Task StoppingDrainsInFlightRequestsAndRefusesNewOnes()
     {
         await using var server = await TestServer.StartAsync(new ServeOptions { Checkpoint = checkpoint.Path, MaxTokens = 20000, MaxPromptTokens = 64 });
-        using var inFlight = await LongRequest.StartAsync(server.Client, "tiny-elastic@b75", maxTokens: 400);
+        using var inFlight = await LongRequest.StartAsync(server.Client, "tiny-elastic@b75", maxTokens: 3000);
         var stopping = server.Host.StopAsync();
         await AssertDrainingAsync(server.Client);
-        await AssertCompletesAsync(inFlight, 400);
+        await AssertCompletesAsync(inFlight, 3000);
         await stopping.WaitAsync(TimeSpan.FromSeconds(30));
     }
 
@@ -29,7 +32,7 @@ public sealed class DrainTests(TinyCheckpoint checkpoint)
         int port = FreePort();
         var nestor = Path.Combine(AppContext.BaseDirectory, "nestor.dll");
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { nestor, "serve", "--checkpoint", checkpoint.Path, "--host", "127.0.0.1", "--port", $"{port}", "--max-tokens", "2000", "--drain-timeout", "60" })
+        foreach (var a in new[] { nestor, "serve", "--checkpoint", checkpoint.Path, "--host", "127.0.0.1", "--port", $"{port}", "--max-tokens", "4000", "--drain-timeout", "60" })
         {
             info.ArgumentList.Add(a);
         }
@@ -55,11 +58,11 @@ public sealed class DrainTests(TinyCheckpoint checkpoint)
                 }
             }, TimeSpan.FromSeconds(60)), $"the server never became ready:\n{output}");
 
-            using var inFlight = await LongRequest.StartAsync(client, "tiny-elastic", maxTokens: 1500);
+            using var inFlight = await LongRequest.StartAsync(client, "tiny-elastic", maxTokens: 3000);
             var kill = await ProcessRunner.RunAsync("kill", ["-TERM", $"{process.Id}"]);
             Assert.Equal(0, kill.ExitCode);
             await AssertDrainingAsync(client);
-            await AssertCompletesAsync(inFlight, 1500);
+            await AssertCompletesAsync(inFlight, 3000);
             await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
             Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}:\n{output}");
             Assert.Contains("drained", output.ToString());

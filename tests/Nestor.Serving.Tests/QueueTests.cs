@@ -24,7 +24,7 @@ public sealed class QueueTests(TinyCheckpoint checkpoint) : IAsyncLifetime
     public async Task AFullQueueIs429WithRetryAfterAndADisconnectFreesTheSlotAtOnce()
     {
         var holder = await LongRequest.StartAsync(_server.Client, "tiny-elastic");
-        Assert.Equal(1, await _server.MetricAsync("nestor_requests_running", "budget=\"full\""));
+        Assert.True(await Eventually.TrueAsync(async () => await _server.MetricAsync("nestor_requests_running", "budget=\"full\"") == 1));
         var queued = Enumerable.Range(0, 2).Select(i => _server.PostAsync("/v1/completions", new { model = "tiny-elastic", prompt = $"queued {i}", max_tokens = 3, ignore_eos = true })).ToList();
         Assert.True(await Eventually.TrueAsync(async () => await _server.MetricAsync("nestor_requests_waiting", "budget=\"full\"") == 2));
 
@@ -60,7 +60,21 @@ public sealed class QueueTests(TinyCheckpoint checkpoint) : IAsyncLifetime
         }
 
         Assert.True(await Eventually.TrueAsync(async () => await _server.MetricAsync("nestor_requests_waiting", "budget=\"full\"") == 0));
-        Assert.Equal(1, await _server.MetricAsync("nestor_requests_running", "budget=\"full\""));
+        Assert.True(await Eventually.TrueAsync(async () => await _server.MetricAsync("nestor_requests_running", "budget=\"full\"") == 1));
+    }
+
+    [Fact]
+    public async Task ABudgetWithRoomIsServedWhileAnotherBudgetIsFullAndQueued()
+    {
+        using var holder = await LongRequest.StartAsync(_server.Client, "tiny-elastic");
+        var queued = _server.PostAsync("/v1/completions", new { model = "tiny-elastic", prompt = "behind the holder", max_tokens = 2 });
+        Assert.True(await Eventually.TrueAsync(async () => await _server.MetricAsync("nestor_requests_waiting", "budget=\"full\"") == 1));
+        var (response, body) = await _server.PostAsync("/v1/completions", new { model = "tiny-elastic@b50", prompt = "other budget", max_tokens = 4, ignore_eos = true });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(4, body.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
+        Assert.False(queued.IsCompleted, "the full budget's queued request waits for its own slot");
+        holder.Dispose();
+        Assert.Equal(HttpStatusCode.OK, (await queued.WaitAsync(TimeSpan.FromSeconds(30))).Response.StatusCode);
     }
 
     [Fact]

@@ -19,13 +19,18 @@ public static class BenchServeCommand
         var rate = new Option<double?>("--rate") { Description = "Open loop: requests per second (Poisson arrivals); overrides --concurrency." };
         var requests = new Option<int>("--requests") { Description = "Requests to send.", DefaultValueFactory = _ => 64 };
         var promptTokens = new Option<string>("--prompt-tokens") { Description = "Prompt length in tokens, N or MIN-MAX (uniform).", DefaultValueFactory = _ => "32-64" };
-        var outputTokens = new Option<string>("--output-tokens") { Description = "Tokens generated per request, N or MIN-MAX (uniform).", DefaultValueFactory = _ => "64" };
+        var outputTokens = new Option<string>("--output-tokens") { Description = "Tokens generated per request, N or MIN-MAX (uniform).", DefaultValueFactory = _ => "128" };
         var budgets = new Option<string?>("--budgets") { Description = "Budget mix, e.g. full=3,b50=1 (default: the server's default budget)." };
         var json = new Option<string?>("--json") { Description = "Also write the result as JSON to this file." };
+        var serverThreads = new Option<int>("--server-threads")
+        {
+            Description = "With --checkpoint: torch threads of the servers started (0: libtorch's default). Default 1: on a shared machine, more threads spin-wait against other jobs and the figures measure the load, not the server.",
+            DefaultValueFactory = _ => 1,
+        };
         var seed = new Option<int>("--seed") { Description = "Seed of the prompts and the mix.", DefaultValueFactory = _ => 1 };
         var command = new Command("serve", "Load a server with streaming completions; report req/s, tok/s and TTFT, inter-token and end-to-end latency p50/p95/p99 per budget.")
         {
-            url, checkpoint, concurrency, rate, requests, promptTokens, outputTokens, budgets, json, seed,
+            url, checkpoint, concurrency, rate, requests, promptTokens, outputTokens, budgets, json, serverThreads, seed,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -41,6 +46,7 @@ public static class BenchServeCommand
                         Nestor = Self(),
                         PromptTokens = prompt,
                         OutputTokens = output.Max,
+                        ServerArguments = ["--threads", $"{parse.GetValue(serverThreads)}"],
                     }, Console.WriteLine, cancellationToken);
                     if (parse.GetValue(json) is { } file)
                     {

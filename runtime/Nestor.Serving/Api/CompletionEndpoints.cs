@@ -70,7 +70,7 @@ public sealed class CompletionEndpoints(Scheduler scheduler, ModelCatalog catalo
                 await error.WriteAsync(context.Response, aborted);
             }
         }
-        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        catch (Exception e) when (e is OperationCanceledException or IOException && aborted.IsCancellationRequested)
         {
             // The client went away; its sequence was cancelled through the registration above.
         }

@@ -21,8 +21,8 @@ public sealed record ServeBenchmarkResult(
 
 /// <summary>
 /// `make bench-serve`: starts `nestor serve` on a checkpoint (all budgets) and measures output tokens/s of the full
-/// budget at concurrency 1 and 16 and of the smallest budget at 16; then the resident memory of that process against
-/// one started with `--load-only` the full budget, each after the same load on the full budget.
+/// budget at concurrency 1 and 16 and of the smallest budget at 16, in alternating rounds; then the resident memory of
+/// that process against one started with `--load-only` the full budget after a concurrency-16 load on it.
 /// </summary>
 public static class ServeBenchmark
 {
@@ -33,13 +33,15 @@ public static class ServeBenchmark
         /// <summary>How to run `nestor` (the executable, or dotnet and the assembly).</summary>
         public required IReadOnlyList<string> Nestor { get; init; }
 
-        public int RequestsC1 { get; init; } = 12;
+        public int Rounds { get; init; } = 3;
 
-        public int RequestsC16 { get; init; } = 96;
+        public int RequestsC1 { get; init; } = 6;
+
+        public int RequestsC16 { get; init; } = 48;
 
         public (int Min, int Max) PromptTokens { get; init; } = (32, 64);
 
-        public int OutputTokens { get; init; } = 64;
+        public int OutputTokens { get; init; } = 128;
 
         public IReadOnlyList<string> ServerArguments { get; init; } = [];
     }
@@ -49,6 +51,11 @@ public static class ServeBenchmark
         using var checkpoint = CheckpointDirectory.Open(settings.Checkpoint);
         var full = checkpoint.Manifest.Default.Name;
         var smallest = checkpoint.Manifest.Smallest.Name;
+        if (File.Exists("/proc/loadavg"))
+        {
+            log($"load average before: {File.ReadAllText("/proc/loadavg").Trim()} ({Environment.ProcessorCount} processors); server arguments: {string.Join(' ', settings.ServerArguments)}");
+        }
+
         log($"checkpoint {settings.Checkpoint} ({checkpoint.Digest ?? "no digest"}): budgets {string.Join(", ", checkpoint.Manifest.BySize.Select(b => $"{b.Name} {b.Params:N0}"))}");
         string[] common = ["--checkpoint", settings.Checkpoint, "--max-batch", "16", "--max-tokens", $"{settings.OutputTokens}", "--max-prompt-tokens", $"{settings.PromptTokens.Max + 1}", .. settings.ServerArguments];
 
@@ -75,7 +82,11 @@ public static class ServeBenchmark
             return result;
         }
 
-        LoadResult c1, c16, small;
+        // The three loads alternate over rounds, so a change in the machine's other load hits them alike; each figure is
+        // the median over rounds.
+        var c1 = new List<LoadResult>();
+        var c16 = new List<LoadResult>();
+        var small = new List<LoadResult>();
         long rssAll;
         await using (var server = await ServerProcess.StartAsync(settings.Nestor, common, TimeSpan.FromMinutes(5), cancellationToken))
         {
@@ -84,9 +95,13 @@ public static class ServeBenchmark
                 await new LoadGenerator(server.Client).RunAsync(Load(budget.Name, 4, 8), cancellationToken); // warm-up
             }
 
-            c1 = await Measure(server, $"{full}, concurrency 1", Load(full, 1, settings.RequestsC1));
-            c16 = await Measure(server, $"{full}, concurrency 16", Load(full, 16, settings.RequestsC16));
-            small = await Measure(server, $"{smallest}, concurrency 16", Load(smallest, 16, settings.RequestsC16));
+            for (int round = 1; round <= settings.Rounds; round++)
+            {
+                c1.Add(await Measure(server, $"round {round}: {full}, concurrency 1", Load(full, 1, settings.RequestsC1)));
+                c16.Add(await Measure(server, $"round {round}: {full}, concurrency 16", Load(full, 16, settings.RequestsC16)));
+                small.Add(await Measure(server, $"round {round}: {smallest}, concurrency 16", Load(smallest, 16, settings.RequestsC16)));
+            }
+
             (rssAll, var peakAll) = server.Memory();
             log($"all budgets: RSS {rssAll / 1048576.0:F1} MiB (peak {peakAll / 1048576.0:F1} MiB)");
         }
@@ -100,12 +115,16 @@ public static class ServeBenchmark
             log($"{full} only: RSS {rssFull / 1048576.0:F1} MiB (peak {peakFull / 1048576.0:F1} MiB)");
         }
 
-        var result = new ServeBenchmarkResult(
-            c16.All.TokensPerSecond / c1.All.TokensPerSecond,
-            small.All.TokensPerSecond / c16.All.TokensPerSecond,
-            (double)rssAll / rssFull,
-            c16.All.TtftMs.P99);
-        log($"full c1 {c1.All.TokensPerSecond:F1} tok/s, c16 {c16.All.TokensPerSecond:F1} tok/s; {smallest} c16 {small.All.TokensPerSecond:F1} tok/s");
+        static double Median(IEnumerable<double> values)
+        {
+            var sorted = values.Order().ToArray();
+            return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+        }
+
+        double tps1 = Median(c1.Select(r => r.All.TokensPerSecond)), tps16 = Median(c16.Select(r => r.All.TokensPerSecond));
+        double tpsSmall = Median(small.Select(r => r.All.TokensPerSecond));
+        var result = new ServeBenchmarkResult(tps16 / tps1, tpsSmall / tps16, (double)rssAll / rssFull, Median(c16.Select(r => r.All.TtftMs.P99)));
+        log($"medians over {settings.Rounds} rounds: {full} c1 {tps1:F1} tok/s, c16 {tps16:F1} tok/s; {smallest} c16 {tpsSmall:F1} tok/s");
         return result;
     }
 }

@@ -14,6 +14,11 @@ public sealed class Sampler(SamplingParams parameters)
             return ArgMax(logits);
         }
 
+        if (Parameters.TopK <= 0 && Parameters.TopP >= 1.0)
+        {
+            return FullSoftmaxDraw(logits);
+        }
+
         int vocab = logits.Length;
         var order = new int[vocab];
         for (int i = 0; i < vocab; i++)
@@ -72,6 +77,36 @@ public sealed class Sampler(SamplingParams parameters)
         }
 
         return order[keep - 1];
+    }
+
+    /// <summary>Without a top-k or top-p cut no order is needed: one pass for the softmax, one for the draw.</summary>
+    private long FullSoftmaxDraw(ReadOnlySpan<float> logits)
+    {
+        double inverse = 1.0 / Parameters.Temperature, max = double.NegativeInfinity;
+        foreach (var l in logits)
+        {
+            max = Math.Max(max, l * inverse);
+        }
+
+        Span<double> probs = logits.Length <= 4096 ? stackalloc double[logits.Length] : new double[logits.Length];
+        double sum = 0;
+        for (int i = 0; i < logits.Length; i++)
+        {
+            probs[i] = Math.Exp((logits[i] * inverse) - max);
+            sum += probs[i];
+        }
+
+        double draw = _random.NextDouble() * sum;
+        for (int i = 0; i < probs.Length; i++)
+        {
+            draw -= probs[i];
+            if (draw < 0)
+            {
+                return i;
+            }
+        }
+
+        return ArgMax(logits);
     }
 
     private static long ArgMax(ReadOnlySpan<float> logits)

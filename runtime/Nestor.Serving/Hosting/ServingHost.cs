@@ -108,10 +108,21 @@ public sealed class ServingHost : IAsyncDisposable
                     TorchSharp.torch.set_num_threads(options.Threads);
                 }
 
-                var engine = TorchEngine.Load(checkpoint, served, options.LoadOnly, options.MaxBatch, options.MaxPromptTokens + options.MaxTokens);
-                logger.LogInformation("loaded {Model} ({Digest}) budgets {Budgets}{LoadOnly}; cache {CacheMiB:F1} MiB for {Slots} slots per budget",
+                bool fixedThreshold = GlibcMalloc.FixMmapThreshold(128 * 1024);
+                TorchEngine engine;
+                try
+                {
+                    engine = TorchEngine.Load(checkpoint, served, options.LoadOnly, options.MaxBatch, options.MaxPromptTokens + options.MaxTokens);
+                }
+                finally
+                {
+                    // The weights are in tensors now: unmap the files, so their pages stop counting as this process's memory.
+                    checkpoint.Dispose();
+                }
+
+                logger.LogInformation("loaded {Model} ({Digest}) budgets {Budgets}{LoadOnly}; cache {CacheMiB:F1} MiB for {Slots} slots per budget; malloc mmap threshold fixed: {Fixed}",
                     manifest.Name, checkpoint.Digest ?? "no digest", string.Join(",", served), options.LoadOnly is null ? "" : " (load-only)",
-                    engine.CacheBytes / 1048576.0, options.MaxBatch);
+                    engine.CacheBytes / 1048576.0, options.MaxBatch, fixedThreshold);
                 return engine;
             },
             tokenizer, options.MaxBatch, options.MaxQueue, metrics, logger);

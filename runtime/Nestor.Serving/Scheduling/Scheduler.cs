@@ -161,7 +161,17 @@ public sealed class Scheduler : IDisposable
         return TimeSpan.FromSeconds(turnovers * _serviceSeconds[budget]);
     }
 
-    private void Wake() => _signal.Release();
+    private void Wake()
+    {
+        try
+        {
+            _signal.Release();
+        }
+        catch (ObjectDisposedException)
+        {
+            // A client that goes away after the server stopped: nothing left to wake.
+        }
+    }
 
     private void Run()
     {
@@ -273,6 +283,8 @@ public sealed class Scheduler : IDisposable
 
                 joined[b] = join;
                 _runningCount[b] = _running[b].Count + join.Count;
+                _metrics.Waiting.WithLabels(b).Set(_waiting[b].Count);
+                _metrics.Running.WithLabels(b).Set(_runningCount[b]);
             }
         }
 
