@@ -7,7 +7,7 @@ NESTOR := dotnet run --project runtime/Nestor.Runtime -c $(CONFIGURATION) --
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 
-.PHONY: help setup build test run bench bench-kernels lint format crds operator apiserver images images-check images-docker clean
+.PHONY: help setup build test run bench bench-kernels bench-train lint format crds operator apiserver images images-check images-docker clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -30,6 +30,9 @@ bench: setup bench-kernels ## Run every benchmark
 
 bench-kernels: setup ## Kernel prefill/decode tokens/s per budget and budget-switch time (last line: JSON)
 	dotnet run --project runtime/Nestor.Runtime -c Release -- bench kernels
+
+bench-train: setup ## Elastify the shipped teacher vs naive pruning and separate distillation: table, last line JSON (long)
+	dotnet run --project runtime/Nestor.Runtime -c Release -- bench train $(BENCH_TRAIN_ARGS)
 
 bench-operator: setup ## Operator core: 1000 objects against the local API server (last line: JSON)
 	dotnet run --project bench/Nestor.Bench.Operator -c Release -- $(BENCH_OPERATOR_ARGS)

@@ -14,6 +14,7 @@ public static class BenchCommand
     {
         var bench = new Command("bench", "Benchmarks that print figures.");
         bench.Subcommands.Add(BuildKernels());
+        bench.Subcommands.Add(BenchTrainCommand.Build());
         return bench;
     }
 
