@@ -162,6 +162,7 @@ public static class TrainBenchmark
         ["tokens_elastic"] = r.TokensElastic,
         ["tokens_separate_same_quality"] = r.Separate.Sum(s => s.TokensToTarget),
         ["separate_reached_all"] = r.Separate.All(s => s.Reached),
+        ["separate_to_elastic_token_ratio"] = r.TokensElastic == 0 ? null : Math.Round((double)r.Separate.Sum(s => s.TokensToTarget) / r.TokensElastic, 3),
         ["train_tokens_per_s"] = Math.Round(r.TrainTokensPerSecond, 1),
         ["full_acc_uniform_stage2"] = r.UniformStage2Accuracy?.GetValueOrDefault(r.Elastic[0].Budget.Name),
     };
