@@ -7,7 +7,7 @@ NESTOR := dotnet run --project runtime/Nestor.Runtime -c $(CONFIGURATION) --
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 
-.PHONY: help setup build test run bench bench-kernels lint format crds operator apiserver cluster images images-check images-docker clean serve bench-serve helm chart-lint argocd-cm bench-local bench-autoscaler
+.PHONY: help setup build test run bench bench-kernels lint format crds operator apiserver cluster images images-check images-docker clean serve bench-serve helm chart-lint argocd-cm bench-local bench-autoscaler bench-train
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -43,6 +43,8 @@ serve: setup ## Serve the shipped tiny checkpoint (or a random test model) on 12
 bench-serve: setup ## Server throughput c1/c16, smallest vs full budget, RSS all budgets vs full only (last line: JSON)
 	@model=$$(build/serve-model.sh) && \
 	  dotnet run --project runtime/Nestor.Runtime -c Release -- bench serve --checkpoint "$$model" $(BENCH_SERVE_ARGS)
+bench-train: setup ## Elastify the shipped teacher vs naive pruning and separate distillation: table, last line JSON (long)
+	dotnet run --project runtime/Nestor.Runtime -c Release -- bench train $(BENCH_TRAIN_ARGS)
 
 bench-operator: setup ## Operator core: 1000 objects against the local API server (last line: JSON)
 	dotnet run --project bench/Nestor.Bench.Operator -c Release -- $(BENCH_OPERATOR_ARGS)

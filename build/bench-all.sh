@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 out=bench/results
 mkdir -p "$out" artifacts/bench
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
-benches=(${BENCHES:-bench-kernels bench-operator bench-serve bench-train quickstart})
+benches=(${BENCHES:-bench-kernels bench-operator bench-autoscaler bench-local bench-serve bench-train quickstart})
 host="$(nproc) cores, $(uname -m), load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 status=0
 json="{"

@@ -113,7 +113,7 @@ public sealed partial class DataTests
         var tokenizer = new ByteTokenizer(256, 257, 258, 259);
         using var a = TrainingBatch.Pack(task, tokenizer, new Random(4), ExampleLength.Mixed, 2, 64);
         using var b = TrainingBatch.Pack(task, tokenizer, new Random(4), ExampleLength.Mixed, 2, 64);
-        Assert.True(a.Inputs.equal(b.Inputs).item<bool>());
+        Assert.True(a.Inputs.eq(b.Inputs).all().item<bool>());
         var inputs = a.Inputs.data<long>().ToArray();
         var targets = a.Targets.data<long>().ToArray();
         var mask = a.LossMask.data<float>().ToArray();

@@ -89,11 +89,11 @@ public sealed class ImportanceTests
 
             var masks = routers.Masks(choice);
             var expected = ElasticMasks.FromBudget(config, budget);
-            Assert.True(masks.Hidden!.equal(expected.Hidden!).item<bool>());
-            Assert.True(masks.Ffn!.equal(expected.Ffn!).item<bool>());
-            Assert.True(masks.MambaHeads!.equal(expected.MambaHeads!).item<bool>());
-            Assert.True(masks.QueryHeads!.equal(expected.QueryHeads!).item<bool>());
-            Assert.True(masks.Layers!.equal(expected.Layers!).item<bool>());
+            Assert.True(masks.Hidden!.eq(expected.Hidden!).all().item<bool>());
+            Assert.True(masks.Ffn!.eq(expected.Ffn!).all().item<bool>());
+            Assert.True(masks.MambaHeads!.eq(expected.MambaHeads!).all().item<bool>());
+            Assert.True(masks.QueryHeads!.eq(expected.QueryHeads!).all().item<bool>());
+            Assert.True(masks.Layers!.eq(expected.Layers!).all().item<bool>());
         }
     }
 

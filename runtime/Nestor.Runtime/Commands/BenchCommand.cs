@@ -15,6 +15,7 @@ public static class BenchCommand
         var bench = new Command("bench", "Benchmarks that print figures.");
         bench.Subcommands.Add(BuildKernels());
         bench.Subcommands.Add(BenchServeCommand.Build());
+        bench.Subcommands.Add(BenchTrainCommand.Build());
         return bench;
     }
 

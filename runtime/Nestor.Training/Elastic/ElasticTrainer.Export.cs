@@ -17,6 +17,11 @@ public sealed partial class ElasticTrainer
     {
         var budgets = FrozenBudgets(routers, space, layerRanking, targets, plan.Budgets.Select(b => b.Name).ToArray());
         var manifest = ElasticManifest.Create(student.Config, plan.ModelName, budgets, layerRanking);
+        if (Directory.Exists(outputDir))
+        {
+            CheckpointPublisher.RemoveAbandonedStaging(outputDir, TimeSpan.FromHours(1));
+        }
+
         var staging = CheckpointPublisher.CreateStaging(outputDir);
         try
         {
