@@ -22,9 +22,10 @@ public static class EvalCommand
         var seed = new Option<long>("--seed") { Description = "The seed of the splits.", DefaultValueFactory = _ => ArithChainTask.DefaultSplitSeed };
         var output = new Option<string?>("--output") { Description = "Also write the record as an eval.json file here." };
         var threads = new Option<int>("--threads") { Description = "Torch CPU threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var show = new Option<int>("--show") { Description = "Print this many greedy generations of the default budget (prompt, expected, generated)." };
         var command = new Command("eval", "Per-budget exact-match accuracy (greedy) and perplexity on the test split.")
         {
-            checkpoint, data, format, length, examples, seed, output, threads,
+            checkpoint, data, format, length, examples, seed, output, threads, show,
         };
         command.SetAction(parse =>
         {
@@ -42,6 +43,18 @@ public static class EvalCommand
                         ["seed"] = parse.GetValue(seed).ToString(System.Globalization.CultureInfo.InvariantCulture),
                         ["testExamples"] = parse.GetValue(examples).ToString(System.Globalization.CultureInfo.InvariantCulture),
                     });
+                if (parse.GetValue(show) is > 0 and var count)
+                {
+                    using var model = Nestor.Kernels.NemotronHForCausalLM.Load(folder);
+                    var shown = task.Test.Take(count).ToList();
+                    var generated = Nestor.Training.Evaluation.Evaluator.Generate(model, model.Prepared(model.Manifest.Default.Name),
+                        shown.Select(e => (IReadOnlyList<long>)[tokenizer.Bos, .. tokenizer.Encode(e.Prompt)]).ToList(), tokenizer.Eos, 64);
+                    for (int i = 0; i < shown.Count; i++)
+                    {
+                        Console.WriteLine($"{shown[i].Prompt} | expected {shown[i].Completion} | got {tokenizer.Decode(generated[i])}");
+                    }
+                }
+
                 var record = ElasticTrainer.EvaluateFolder(folder, task, tokenizer, parse.GetValue(examples), _ => { });
                 Console.WriteLine($"{"budget",-10} {"params",12} {"accuracy",9} {"perplexity",11}");
                 foreach (var (name, b) in record.Budgets)

@@ -18,10 +18,11 @@ public static class TrainTeacherCommand
         var hidden = new Option<int>("--hidden-size") { Description = "Embedding width d.", DefaultValueFactory = _ => 128 };
         var pattern = new Option<string>("--pattern") { Description = "hybrid_override_pattern (M Mamba-2, * attention, - MLP).", DefaultValueFactory = _ => "M-M*M-M-" };
         var ffn = new Option<int>("--intermediate-size") { Description = "FFN neurons per MLP layer.", DefaultValueFactory = _ => 512 };
+        var init = new Option<string?>("--init") { Description = "Continue training this checkpoint (its shape replaces the size flags)." };
         var threads = new Option<int>("--threads") { Description = "Torch CPU threads (default: the number of processors).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var command = new Command("train-teacher", "Pretrain a tiny NemotronH teacher on the built-in arithmetic-chain task; progress as JSON lines.")
         {
-            output, seed, steps, batch, length, lr, hidden, pattern, ffn, threads,
+            output, seed, steps, batch, length, lr, hidden, pattern, ffn, init, threads,
         };
         command.SetAction(parse =>
         {
@@ -35,6 +36,7 @@ public static class TrainTeacherCommand
                 SequenceLength = parse.GetValue(length),
                 LearningRate = parse.GetValue(lr),
                 Config = TeacherOptions.TinyConfig(parse.GetValue(hidden), parse.GetValue(pattern)!, parse.GetValue(ffn)),
+                InitFrom = parse.GetValue(init),
             };
             var result = TeacherTrainer.Run(options, Console.WriteLine);
             Console.WriteLine(JsonLine.Of(("event", "done"), ("path", result.Folder), ("params", result.Params), ("accuracy", result.Test.Accuracy),

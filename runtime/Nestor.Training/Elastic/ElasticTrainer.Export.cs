@@ -15,7 +15,7 @@ public sealed partial class ElasticTrainer
     private (PublishedCheckpoint Published, ElasticManifest Manifest, EvalRecord Eval) Export(NemotronHForCausalLM student, BudgetRouters routers,
         SearchSpace space, IReadOnlyList<int> layerRanking, long[] targets, ITaskData data, ByteTokenizer tokenizer)
     {
-        var budgets = FrozenBudgets(routers, space, layerRanking, targets, plan.Budgets.Select(b => b.Name).ToArray());
+        var budgets = FrozenBudgets(routers, space, layerRanking, targets, plan.Budgets.Select(b => b.Name).ToArray(), _pinned);
         var manifest = ElasticManifest.Create(student.Config, plan.ModelName, budgets, layerRanking);
         if (Directory.Exists(outputDir))
         {
@@ -43,9 +43,11 @@ public sealed partial class ElasticTrainer
         }
     }
 
-    public static IReadOnlyList<ElasticBudget> FrozenBudgets(BudgetRouters routers, SearchSpace space, IReadOnlyList<int> layerRanking, long[] targets, string[] names)
+    public static IReadOnlyList<ElasticBudget> FrozenBudgets(BudgetRouters routers, SearchSpace space, IReadOnlyList<int> layerRanking, long[] targets, string[] names,
+        bool[] pinned)
     {
-        var sizes = Enumerable.Range(0, names.Length).Select(routers.Choose).ToArray();
+        var sizes = Enumerable.Range(0, names.Length)
+            .Select(i => pinned[i] ? SearchSpace.Axes.ToDictionary(a => a, a => space.Choices[a][^1]) : routers.Choose(i)).ToArray();
         var order = Enumerable.Range(0, names.Length).OrderByDescending(i => targets[i]).ThenBy(i => i).ToArray();
         for (int k = 1; k < order.Length; k++)
         {

@@ -23,6 +23,7 @@ public sealed record ElastifyResult(bool Completed, PublishedCheckpoint? Publish
 public sealed partial class ElasticTrainer(ElastifyPlan plan, string outputDir, string workDir, Action<string> log)
 {
     private readonly ProgressReporter _progress = new(workDir, log);
+    private bool[] _pinned = [];
 
     public ProgressReporter Progress => _progress;
 
@@ -35,6 +36,8 @@ public sealed partial class ElasticTrainer(ElastifyPlan plan, string outputDir, 
         var data = plan.LoadData();
         long parentParams = ParameterCount.Of(config);
         var targets = plan.Budgets.Select(b => Math.Min(parentParams, b.Target(parentParams))).ToArray();
+        // A budget as large as the parent is the parent: its architecture is fixed, not routed.
+        _pinned = [.. targets.Select(t => t >= parentParams)];
         var names = plan.Budgets.Select(b => b.Name).ToArray();
         var space = new SearchSpace(config);
         long total = plan.TotalSteps;
@@ -159,8 +162,8 @@ public sealed partial class ElasticTrainer(ElastifyPlan plan, string outputDir, 
         batchTokens = batch.Tokens;
         var generator = new Generator(DeterministicRandom.Mix((ulong)plan.Seed, DeterministicRandom.Gumbel, (ulong)step), CPU);
         var choice = routers.Sample(budget, temperature, generator);
-        var masks = routers.Masks(choice);
-        var sizeLoss = (routers.ParamsOf(choice) - targets[budget]).abs() / targets[budget];
+        var masks = _pinned[budget] ? null : routers.Masks(choice);
+        var sizeLoss = _pinned[budget] ? zeros(1).squeeze() : (routers.ParamsOf(choice) - targets[budget]).abs() / targets[budget];
 
         Tensor teacherLogits;
         using (no_grad())

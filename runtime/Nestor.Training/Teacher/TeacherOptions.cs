@@ -23,6 +23,9 @@ public sealed record TeacherOptions
 
     public int LogEvery { get; init; } = 20;
 
+    /// <summary>A checkpoint to continue from (its config replaces <see cref="Config"/>), or null for a fresh model.</summary>
+    public string? InitFrom { get; init; }
+
     public int TestExamples { get; init; } = 200;
 
     /// <summary>The model's shape (see <see cref="TinyConfig"/>).</summary>

@@ -17,11 +17,11 @@ public static class TeacherTrainer
 
     public static Result Run(TeacherOptions options, Action<string> log, CancellationToken cancellationToken = default)
     {
-        var config = options.Config;
+        var config = options.InitFrom is { } init ? NemotronHConfig.Load(Path.Combine(init, NemotronHConfig.FileName)) : options.Config;
         var tokenizer = ByteTokenizer.For(config);
         var task = new ArithChainTask(ArithChainTask.DefaultSplitSeed, ExampleLength.Mixed, testExamples: options.TestExamples);
         manual_seed(options.Seed);
-        using var model = NemotronHForCausalLM.Create(config, seed: (ulong)options.Seed);
+        using var model = options.InitFrom is { } from ? NemotronHForCausalLM.Load(from) : NemotronHForCausalLM.Create(config, seed: (ulong)options.Seed);
         var parameters = model.parameters().ToList();
         using var optimizer = optim.AdamW(parameters, options.LearningRate, weight_decay: options.WeightDecay);
         long tokens = 0;
