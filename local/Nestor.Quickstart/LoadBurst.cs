@@ -45,7 +45,7 @@ public sealed class LoadBurst(TierClient client, string model, int concurrency, 
             var start = Stopwatch.GetTimestamp();
             try
             {
-                await client.CompleteAsync(model, $"a={index + 2}; b=a*3=", maxTokens, cancellationToken);
+                await client.CompleteAsync(model, $"a={index + 2};b=a+5;c=b-3;c?", maxTokens, cancellationToken);
                 Interlocked.Increment(ref _completed);
                 lock (_latencies)
                 {

@@ -208,8 +208,10 @@ public sealed class QuickstartScenario(QuickstartOptions options, ILoggerFactory
             var models = await client.ModelsAsync(cancellationToken);
             var model = models.FirstOrDefault(m => m.EndsWith("@" + tier.Spec.Budget, StringComparison.Ordinal)) ?? models.FirstOrDefault()
                 ?? throw new InvalidDataException($"tier {tier.Metadata.Name} serves no model");
-            var (text, tokens) = await client.CompleteAsync(model, "a=17; b=a*3=", 24, cancellationToken);
-            Console.WriteLine($"  {tier.Metadata.Name} ({model}): \"a=17; b=a*3=\" → \"{text.ReplaceLineEndings(" ")}\" ({tokens} tokens)");
+            // A question of the built-in task (arith-chains); the worked answer is " b=17+5=22;c=22-9=13;#13".
+            const string question = "a=17;b=a+5;c=b-9;c?";
+            var (text, tokens) = await client.CompleteAsync(model, question, 32, cancellationToken);
+            Console.WriteLine($"  {tier.Metadata.Name} ({model}): \"{question}\" → \"{text.ReplaceLineEndings(" ")}\" ({tokens} tokens; expected \" b=17+5=22;c=22-9=13;#13\")");
             clients[tier.Metadata.Name] = (client, model);
         }
 
