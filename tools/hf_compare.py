@@ -45,9 +45,11 @@ def compare(folder: pathlib.Path, device: str, match_kernel_dt: bool, trust_remo
     config = AutoConfig.from_pretrained(folder, trust_remote_code=trust_remote_code)
     if match_kernel_dt:
         config.time_step_min = 0.0
-    model = AutoModelForCausalLM.from_pretrained(
-        folder, config=config, torch_dtype=torch.float32, trust_remote_code=trust_remote_code
-    ).to(device).eval()
+    try:
+        model = AutoModelForCausalLM.from_pretrained(folder, config=config, dtype=torch.float32, trust_remote_code=trust_remote_code)
+    except TypeError:  # transformers before 4.56 names it torch_dtype
+        model = AutoModelForCausalLM.from_pretrained(folder, config=config, torch_dtype=torch.float32, trust_remote_code=trust_remote_code)
+    model = model.to(device).eval()
     with torch.no_grad():
         theirs = model(input_ids=input_ids.to(device), use_cache=False).logits.to(torch.float32).cpu()
 
@@ -78,7 +80,10 @@ def main() -> int:
 
     worst = 0.0
     for folder in args.folders:
-        result = compare(folder, args.device, args.match_kernel_dt, args.trust_remote_code)
+        try:
+            result = compare(folder, args.device, args.match_kernel_dt, args.trust_remote_code)
+        except Exception as e:  # report every checkpoint, then fail
+            result = {"checkpoint": str(folder), "error": f"{type(e).__name__}: {e}", "max_abs_diff": float("inf")}
         worst = max(worst, result["max_abs_diff"])
         print(json.dumps(result), flush=True)
     return 0 if worst <= args.tolerance else 1

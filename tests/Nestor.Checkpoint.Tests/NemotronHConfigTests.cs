@@ -75,6 +75,18 @@ public sealed class NemotronHConfigTests
     }
 
     [Fact]
+    public void CreatedConfigsWriteTheTimeStepLimitAsFloats()
+    {
+        // transformers 5 validates config fields by type: an integer 0 in time_step_limit (list[float]) is refused.
+        var text = TinyCheckpoints.Config().ToJsonString();
+        var limit = JsonNode.Parse(text.Replace("Infinity", "1e999", StringComparison.Ordinal))!["time_step_limit"]!.AsArray();
+        Assert.Equal("0.0", limit[0]!.ToJsonString());
+        Assert.Matches("\"time_step_limit\": \\[\\s*0\\.0,\\s*Infinity\\s*\\]", text);
+        Assert.Equal((0.0, double.PositiveInfinity), NemotronHConfig.Parse(text).TimeStepLimit);
+        Assert.Equal(text, NemotronHConfig.Parse(text).ToJsonString());
+    }
+
+    [Fact]
     public void WithSizesChangesOnlyTheSizes()
     {
         var config = NemotronHConfig.Parse(Nano12BConfig);

@@ -244,7 +244,7 @@ public sealed class NemotronHConfig
             ["time_step_min"] = 0.001,
             ["time_step_max"] = 0.1,
             ["time_step_floor"] = 0.0001,
-            ["time_step_limit"] = new JsonArray(JsonValue.Create(0.0), PythonJson.FromDouble(double.PositiveInfinity)),
+            ["time_step_limit"] = new JsonArray(PythonJson.FromDouble(0.0), PythonJson.FromDouble(double.PositiveInfinity)),
             ["use_mamba_kernels"] = true,
             ["use_cache"] = true,
             ["initializer_range"] = 0.02,
@@ -344,6 +344,9 @@ public sealed class NemotronHConfig
             throw f.Error(name, $"must be [min, max] with 0 <= min <= max, got {array.ToJsonString()}");
         }
 
+        // Written back as floats ([0.0, Infinity], not [0, Infinity]): transformers 5 refuses integers in this list.
+        array[0] = PythonJson.FromDouble(min);
+        array[1] = PythonJson.FromDouble(max);
         return (min, max);
     }
 

@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Text;
+using System.Text.RegularExpressions;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -10,7 +12,7 @@ namespace Nestor.Checkpoint;
 /// strict JSON parsers reject. They are read as marker strings and written back as the bare literals, so a
 /// config round-trips byte-for-byte in meaning.
 /// </summary>
-public static class PythonJson
+public static partial class PythonJson
 {
     private const string Marker = "\u0001python:";
     private static readonly string[] Literals = ["-Infinity", "Infinity", "NaN"];
@@ -36,12 +38,7 @@ public static class PythonJson
     public static string Serialize(JsonNode node)
     {
         var text = node.ToJsonString(Indented);
-        foreach (var literal in Literals)
-        {
-            text = text.Replace($"\"\\u0001python:{literal}\"", literal, StringComparison.Ordinal);
-        }
-
-        return text + "\n";
+        return MarkerString().Replace(text, match => match.Groups[1].Value) + "\n";
     }
 
     /// <summary>Reads a number, including a non-finite literal; null when the node is not a number.</summary>
@@ -64,17 +61,22 @@ public static class PythonJson
             {
                 "Infinity" => double.PositiveInfinity,
                 "-Infinity" => double.NegativeInfinity,
-                _ => double.NaN,
+                "NaN" => double.NaN,
+                var number => double.Parse(number, CultureInfo.InvariantCulture),
             };
         }
 
         return null;
     }
 
-    /// <summary>A JSON node for a number, using the marker for non-finite values.</summary>
+    /// <summary>
+    /// A JSON node for a float, written as Python writes it: non-finite values as bare literals, integral values with a
+    /// fraction (<c>0.0</c>, not <c>0</c>) so that strict readers (transformers' config validation) see a float.
+    /// </summary>
     public static JsonNode FromDouble(double value) =>
-        double.IsFinite(value) ? JsonValue.Create(value)
-        : JsonValue.Create(Marker + (double.IsNaN(value) ? "NaN" : value > 0 ? "Infinity" : "-Infinity"));
+        !double.IsFinite(value) ? JsonValue.Create(Marker + (double.IsNaN(value) ? "NaN" : value > 0 ? "Infinity" : "-Infinity"))
+        : value == Math.Floor(value) && Math.Abs(value) < 1e15 ? JsonValue.Create(Marker + value.ToString("0.0", CultureInfo.InvariantCulture))
+        : JsonValue.Create(value);
 
     // Replaces the bare literals outside strings with marker strings.
     private static string QuoteLiterals(string text)
@@ -124,4 +126,7 @@ public static class PythonJson
 
         return result.ToString();
     }
+
+    [GeneratedRegex("\"\\\\u0001python:([^\"]*)\"")]
+    private static partial Regex MarkerString();
 }

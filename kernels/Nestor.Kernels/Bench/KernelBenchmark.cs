@@ -131,9 +131,11 @@ public static class KernelBenchmark
 
     /// <summary>
     /// Writes the bench model (random weights, fp32) as an elastic checkpoint, slices every budget into
-    /// <c>sliced-&lt;budget&gt;</c> plain checkpoints and dumps our logits beside each (<see cref="LogitsDump"/>).
+    /// <c>sliced-&lt;budget&gt;</c> plain checkpoints and dumps our logits beside each (<see cref="LogitsDump"/>). Each of
+    /// <paramref name="checkpoints"/> (trained elastic or plain checkpoints) is sliced the same way into
+    /// <c>&lt;folder name&gt;-sliced-&lt;budget&gt;</c>.
     /// </summary>
-    public static IReadOnlyList<string> WriteHfCheck(string folder, ulong seed = 1)
+    public static IReadOnlyList<string> WriteHfCheck(string folder, IReadOnlyList<string>? checkpoints = null, ulong seed = 1)
     {
         var (config, manifest) = BenchModel();
         var elastic = Path.Combine(folder, "elastic");
@@ -143,11 +145,24 @@ public static class KernelBenchmark
         }
 
         var written = new List<string> { elastic };
-        using var checkpoint = CheckpointDirectory.Open(elastic);
-        var ids = randint(0, config.VocabSize, [2, 300], generator: new Generator(seed, CPU), dtype: ScalarType.Int64);
-        foreach (var budget in manifest.Budgets)
+        written.AddRange(SliceAndDump(elastic, folder, "sliced-", seed));
+        foreach (var path in checkpoints ?? [])
         {
-            var sliced = Path.Combine(folder, "sliced-" + budget.Name);
+            written.AddRange(SliceAndDump(path, folder, Path.GetFileName(Path.TrimEndingDirectorySeparator(path)) + "-sliced-", seed));
+        }
+
+        return written;
+    }
+
+    // Slices every budget of the checkpoint into folder/<prefix><budget> and dumps our logits on random ids there.
+    private static IEnumerable<string> SliceAndDump(string checkpointPath, string folder, string prefix, ulong seed)
+    {
+        using var checkpoint = CheckpointDirectory.Open(checkpointPath);
+        using var ids = randint(0, checkpoint.Config.VocabSize, [2, 300], generator: new Generator(seed, CPU), dtype: ScalarType.Int64);
+        var written = new List<string>();
+        foreach (var budget in checkpoint.Manifest.Budgets)
+        {
+            var sliced = Path.Combine(folder, prefix + budget.Name);
             CheckpointSlicer.WriteBudget(checkpoint, budget.Name, sliced);
             written.Add(LogitsDump.Write(sliced, ids));
         }

@@ -29,20 +29,25 @@ public static class BenchCommand
         {
             Description = "Instead: write the bench model's budgets as sliced plain checkpoints with our logits dumped beside them, for tools/hf_compare.py.",
         };
+        var hfCheckpoints = new Option<string[]>("--hf-check-checkpoint")
+        {
+            Description = "With --hf-check-dir: also slice every budget of this checkpoint (elastic or plain) and dump our logits; repeatable.",
+            AllowMultipleArgumentsPerToken = false,
+        };
         var command = new Command("kernels", "Prefill and decode tokens/s of every budget and budget-switch time p50/p99; the last line is JSON.")
         {
-            smoke, threads, decodeSteps, repeats, hfCheck,
+            smoke, threads, decodeSteps, repeats, hfCheck, hfCheckpoints,
         };
         command.SetAction(parse =>
         {
             if (parse.GetValue(hfCheck) is { } folder)
             {
-                foreach (var written in KernelBenchmark.WriteHfCheck(folder))
+                foreach (var written in KernelBenchmark.WriteHfCheck(folder, parse.GetValue(hfCheckpoints) ?? []))
                 {
                     Console.WriteLine($"wrote {written}");
                 }
 
-                Console.WriteLine($"next, on a machine with transformers: python tools/hf_compare.py {folder}/sliced-*");
+                Console.WriteLine($"next, on a machine with transformers: python tools/hf_compare.py {folder}/*sliced-*");
                 return 0;
             }
 
