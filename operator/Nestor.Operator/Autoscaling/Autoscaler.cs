@@ -45,7 +45,9 @@ public static class Autoscaler
         var reason = raw > current ? ScaleReasons.QueueAboveTarget : raw < current ? ScaleReasons.QueueBelowTarget : ScaleReasons.Stable;
         var message = $"{load:0.#} requests (waiting {latest.Waiting:0.#}, running {latest.Running:0.#}) for a target of {policy.TargetQueuePerReplica:0.#} per replica";
 
-        var latency = LatencyPressure(latest, policy);
+        // The latency percentiles cover a trailing window: once nothing waits or runs they describe demand that is gone,
+        // and must neither add replicas nor hold off the scale-down.
+        var latency = load > 0 ? LatencyPressure(latest, policy) : null;
         if (latency is { } ratio && current > 0)
         {
             var byLatency = Math.Max(current + 1, (int)Math.Ceiling(current * Math.Min(2.0, ratio.Ratio)));

@@ -153,6 +153,22 @@ public sealed class AutoscalerTests
     }
 
     [Fact]
+    public void LatencyOfABurstThatEndedNeitherAddsReplicasNorHoldsTheScaleDown()
+    {
+        // The window's p95 stays high after the burst; with nothing waiting or running it no longer counts.
+        var policy = Policy with { TargetTtftP95 = TimeSpan.FromMilliseconds(200) };
+        var trace = Steady(16, 8, 5).Concat(Steady(0, 0, 60));
+        var decisions = Play(policy, 2, trace, ttft: _ => TimeSpan.FromMilliseconds(900));
+        var peak = decisions.Take(5).Max(d => d.Replicas);
+        Assert.True(peak > 2);
+        Assert.All(decisions.Skip(5), d => Assert.True(d.Replicas <= peak));
+        Assert.DoesNotContain(decisions.Skip(5), d => d.Reason == ScaleReasons.LatencyAboveTarget);
+        var firstDown = decisions.FindIndex(5, d => d.Changed && d.Replicas < peak);
+        Assert.InRange(firstDown, 30, 36); // the 30 s down-window after the last high recommendation, not more
+        Assert.Equal(1, decisions[^1].Replicas);
+    }
+
+    [Fact]
     public void AnIdleTierGoesToZeroOnlyWhenAllowedAndComesBackOnDemand()
     {
         var idle = Steady(0, 0, 40).ToList();
