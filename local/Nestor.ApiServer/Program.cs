@@ -18,8 +18,11 @@ var root = new RootCommand("nestor-apiserver: a local Kubernetes API server (pla
 {
     address, port, kubeconfig, dataFile, historySize, bookmarkSeconds, verbose,
 };
-root.SetAction(async (parse, cancellationToken) =>
+root.SetAction(async (parse, invocationToken) =>
 {
+    // System.CommandLine 2.0 cancels its token on SIGINT only; SIGTERM (docker stop, kubelet, systemd) must stop cleanly too.
+    using var shutdown = new ShutdownSignal(invocationToken);
+    var cancellationToken = shutdown.Token;
     using var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true)
         .SetMinimumLevel(parse.GetValue(verbose) ? LogLevel.Debug : LogLevel.Information)
         .AddFilter("Microsoft.AspNetCore", parse.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning)

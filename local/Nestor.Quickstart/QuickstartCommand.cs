@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
+using Nestor.ApiServer;
 using Nestor.Local.Cluster;
 
 namespace Nestor.Quickstart;

@@ -1,10 +1,10 @@
 using System.Runtime.InteropServices;
 
-namespace Nestor.Local.Cluster;
+namespace Nestor.ApiServer;
 
 /// <summary>
 /// A token that fires on SIGINT (Ctrl-C) or SIGTERM, handled here rather than left to the runtime's
-/// default (which ends the process before the cluster could stop its pods).
+/// default (which ends the process before it could stop cleanly: the local cluster its pods, the API server its watches).
 /// </summary>
 public sealed class ShutdownSignal : IDisposable
 {
