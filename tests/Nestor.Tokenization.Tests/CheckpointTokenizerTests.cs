@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Nestor.Checkpoint;
+using Nestor.Testing;
 
 namespace Nestor.Tokenization.Tests;
 
@@ -9,7 +10,7 @@ public sealed class CheckpointTokenizerTests
     [Fact]
     public void AFolderWithoutTokenizerJsonGetsTheByteTokenizerWithTheConfigsIds()
     {
-        using var folder = new TempFolder();
+        using var folder = new ScratchDirectory("tok-tests");
         var tokenizer = CheckpointTokenizer.Load(folder.Path, Config(vocab: 259, bos: 256, eos: 257, pad: 258));
         Assert.IsType<ByteTokenizer>(tokenizer);
         Assert.Equal((256, 257, 258), (tokenizer.BosTokenId, tokenizer.EosTokenId, tokenizer.PadTokenId));
@@ -84,9 +85,9 @@ public sealed class CheckpointTokenizerTests
         }
     }
 
-    private static TempFolder WithTokenizer(string fixture)
+    private static ScratchDirectory WithTokenizer(string fixture)
     {
-        var folder = new TempFolder();
+        var folder = new ScratchDirectory("tok-tests");
         File.Copy(Fixtures.PathOf(fixture), folder.Combine("tokenizer.json"));
         return folder;
     }

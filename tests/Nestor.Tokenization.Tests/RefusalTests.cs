@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Nestor.Testing;
 
 namespace Nestor.Tokenization.Tests;
 
@@ -30,7 +31,7 @@ public sealed class RefusalTests
     [MemberData(nameof(Unsupported))]
     public void RefusesWithTheFileAndTheField(string at, string value, string field)
     {
-        using var folder = new TempFolder();
+        using var folder = new ScratchDirectory("tok-tests");
         var path = folder.Combine("tokenizer.json");
         var json = JsonNode.Parse(File.ReadAllText(Fixtures.PathOf("gpt2-style")))!;
         Set(json, at, JsonNode.Parse(value));
@@ -49,7 +50,7 @@ public sealed class RefusalTests
     [InlineData("""{"model":{"type":"BPE","vocab":{"a":-3}}}""", "is not a non-negative integer id")]
     public void RefusesMalformedFiles(string text, string problem)
     {
-        using var folder = new TempFolder();
+        using var folder = new ScratchDirectory("tok-tests");
         var path = folder.Combine("tokenizer.json");
         File.WriteAllText(path, text);
         var error = Assert.Throws<TokenizerFormatException>(() => HfTokenizer.Load(path));
@@ -61,7 +62,7 @@ public sealed class RefusalTests
     public void ReadsMergesWrittenAsStringsAsWellAsPairs()
     {
         // tokenizers before 0.20 wrote merges as "a b"; the fixtures have the newer ["a", "b"] form.
-        using var folder = new TempFolder();
+        using var folder = new ScratchDirectory("tok-tests");
         var path = folder.Combine("tokenizer.json");
         var json = JsonNode.Parse(File.ReadAllText(Fixtures.PathOf("llama3-style")))!;
         var merges = json["model"]!["merges"]!.AsArray();
