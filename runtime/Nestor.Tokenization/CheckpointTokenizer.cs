@@ -13,9 +13,6 @@ public static class CheckpointTokenizer
     public const string TokenizerFile = "tokenizer.json";
     public const string TokenizerConfigFile = "tokenizer_config.json";
 
-    /// <summary>The files of a checkpoint folder that belong to its tokenizer, copied along when a checkpoint is derived from it.</summary>
-    public static readonly IReadOnlyList<string> Files = [TokenizerFile, TokenizerConfigFile];
-
     /// <summary>Loads the folder's tokenizer; a file Nestor cannot use throws <see cref="TokenizerFormatException"/>.</summary>
     public static ITokenizer Load(string folder, NemotronHConfig config)
     {
