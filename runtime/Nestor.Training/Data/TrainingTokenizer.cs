@@ -1,6 +1,6 @@
 using Nestor.Checkpoint;
-using Nestor.Training.Config;
 using Nestor.Tokenization;
+using Nestor.Training.Config;
 
 namespace Nestor.Training.Data;
 
