@@ -49,6 +49,24 @@ public sealed class HfFixtureTests
     }
 
     [Fact]
+    public void EncodesConcurrentlyAsItDoesAlone()
+    {
+        // The server encodes requests on many threads with one tokenizer (and Microsoft.ML.Tokenizers' BPE caches words).
+        var tokenizer = HfTokenizer.Load(Fixtures.PathOf("llama3-style"));
+        var rows = Enumerable.Range(0, Fixtures.Count("llama3-style")).Select(i => Fixtures.Row("llama3-style", i)).ToArray();
+        var failures = 0;
+        Parallel.For(0, 4000, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i =>
+        {
+            var (text, ids, _) = rows[i % rows.Length];
+            if (!tokenizer.Encode(text).SequenceEqual(ids))
+            {
+                Interlocked.Increment(ref failures);
+            }
+        });
+        Assert.Equal(0, failures);
+    }
+
+    [Fact]
     public void FixturesHoldTheCasesThatMatter()
     {
         // The cases the brief names must be in expected.json, else the theories above prove less than they say.
