@@ -102,6 +102,18 @@ public sealed class HfTokenizerServingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task NestorServeExitsTwoNamingTheUnsupportedField()
+    {
+        var json = JsonNode.Parse(File.ReadAllText(FixtureTokenizer))!;
+        json["normalizer"] = JsonNode.Parse("""{"type": "NFKC"}""");
+        var folder = WriteCheckpoint(_scratch.Combine("nfkc"), vocabSize: 600, tokenizerJson: json.ToJsonString());
+        var nestor = Path.Combine(AppContext.BaseDirectory, "nestor.dll");
+        var result = await ProcessRunner.RunAsync("dotnet", [nestor, "serve", "--checkpoint", folder, "--port", "0"], timeout: TimeSpan.FromMinutes(1));
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("tokenizer.json: unsupported normalizer: NFKC", result.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AModelVocabularySmallerThanTheTokenizerIsAConfigurationError()
     {
         var folder = WriteCheckpoint(_scratch.Combine("small-vocab"), vocabSize: 300, tokenizerJson: File.ReadAllText(FixtureTokenizer));
