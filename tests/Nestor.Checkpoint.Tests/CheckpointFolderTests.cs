@@ -86,6 +86,24 @@ public sealed class CheckpointFolderTests : IDisposable
     }
 
     [Fact]
+    public void SlicedBudgetCarriesTheTokenizerFiles()
+    {
+        var config = TinyCheckpoints.Config();
+        var source = TinyCheckpoints.Write(_dir.Combine("src-tok"), config, TinyCheckpoints.Manifest(config));
+        File.WriteAllText(Path.Combine(source, "tokenizer.json"), """{"model": {"type": "BPE", "vocab": {}, "merges": []}}""");
+        File.WriteAllText(Path.Combine(source, "tokenizer_config.json"), """{"eos_token": "</s>"}""");
+        using var ckpt = CheckpointDirectory.Open(source);
+        var output = _dir.Combine("b50-tok");
+        CheckpointSlicer.WriteBudget(ckpt, "b50", output);
+
+        Assert.Equal(CheckpointDirectory.TokenizerFiles, ["tokenizer.json", "tokenizer_config.json"]);
+        foreach (var name in CheckpointDirectory.TokenizerFiles)
+        {
+            Assert.Equal(File.ReadAllText(Path.Combine(source, name)), File.ReadAllText(Path.Combine(output, name)));
+        }
+    }
+
+    [Fact]
     public void PublishingIsAtomicAndIdempotent()
     {
         var layout = new VolumeLayout(_dir.Combine("volume"));

@@ -69,22 +69,3 @@ public sealed class SamplerTests
         }
     }
 }
-
-public sealed class ByteTokenizerTests
-{
-    [Fact]
-    public void EncodesUtf8BytesAfterBosAndStreamsMultiByteCharactersWhole()
-    {
-        var tokenizer = new ByteTokenizer(256, 257);
-        var ids = tokenizer.Encode("aé€");
-        Assert.Equal([256L, 0x61, 0xC3, 0xA9, 0xE2, 0x82, 0xAC], ids);
-        var decoder = tokenizer.NewStreamDecoder();
-        var pieces = ids.Select(decoder.Add).ToList();
-        Assert.Equal(["", "a", "", "é", "", "", "€"], pieces);
-        Assert.Equal("", decoder.Flush());
-        var broken = tokenizer.NewStreamDecoder();
-        broken.Add(0xE2);
-        Assert.Equal("\uFFFD", broken.Flush());
-        Assert.Equal(Encoding.UTF8.GetBytes("x"), tokenizer.Encode("x").Skip(1).Select(i => (byte)i));
-    }
-}

@@ -100,7 +100,7 @@ public sealed partial class DataTests
     [Fact]
     public void ByteTokenizerRoundTripsUtf8()
     {
-        var tokenizer = new ByteTokenizer(256, 257, 258, 259);
+        var tokenizer = TrainingTokenizer.Byte(256, 257, 258, 259);
         var ids = tokenizer.Encode("a=1; é");
         Assert.All(ids, id => Assert.InRange(id, 0, 255));
         Assert.Equal("a=1; é", tokenizer.Decode([tokenizer.Bos, .. ids, tokenizer.Eos]));
@@ -110,7 +110,7 @@ public sealed partial class DataTests
     public void PackedBatchesScoreOnlyCompletionsAndAreSeedDeterministic()
     {
         var task = new ArithChainTask(1, testExamples: 1, validationExamples: 1);
-        var tokenizer = new ByteTokenizer(256, 257, 258, 259);
+        var tokenizer = TrainingTokenizer.Byte(256, 257, 258, 259);
         using var a = TrainingBatch.Pack(task, tokenizer, new Random(4), ExampleLength.Mixed, 2, 64);
         using var b = TrainingBatch.Pack(task, tokenizer, new Random(4), ExampleLength.Mixed, 2, 64);
         Assert.True(a.Inputs.eq(b.Inputs).all().item<bool>());

@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text;
-using System.Text.RegularExpressions;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 
 namespace Nestor.Checkpoint;
 

@@ -34,7 +34,23 @@ public sealed class CheckpointDirectory : IDisposable
     /// <summary><c>sha256:&lt;hex&gt;</c> of checksums.sha256, or null for a folder without one (not yet published).</summary>
     public string? Digest { get; }
 
+    /// <summary>The tokenizer files a checkpoint folder may carry; every checkpoint derived from it (sliced, elastified) carries them too.</summary>
+    public static readonly IReadOnlyList<string> TokenizerFiles = ["tokenizer.json", "tokenizer_config.json"];
+
     public string? TokenizerPath => File.Exists(System.IO.Path.Combine(Path, "tokenizer.json")) ? System.IO.Path.Combine(Path, "tokenizer.json") : null;
+
+    /// <summary>Copies the <see cref="TokenizerFiles"/> that <paramref name="fromFolder"/> has into <paramref name="toFolder"/>.</summary>
+    public static void CopyTokenizerFiles(string fromFolder, string toFolder)
+    {
+        foreach (var name in TokenizerFiles)
+        {
+            var source = System.IO.Path.Combine(fromFolder, name);
+            if (File.Exists(source))
+            {
+                File.Copy(source, System.IO.Path.Combine(toFolder, name), overwrite: true);
+            }
+        }
+    }
 
     /// <summary>Opens and validates a checkpoint folder. <paramref name="verifyChecksums"/> also re-hashes every file.</summary>
     public static CheckpointDirectory Open(string path, bool verifyChecksums = false)

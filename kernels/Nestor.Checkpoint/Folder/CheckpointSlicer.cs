@@ -5,7 +5,7 @@ namespace Nestor.Checkpoint;
 /// <summary>
 /// Writes one budget of an elastic checkpoint as a standalone, ordinary NemotronH checkpoint: config.json with the
 /// budget's sizes and the kept layers' pattern (renumbered from 0), safetensors with Hugging Face names holding only
-/// the kept rows and columns (read by partial reads, never materialising a full tensor), and the tokenizer if any.
+/// the kept rows and columns (read by partial reads, never materialising a full tensor), and the tokenizer files if any.
 /// No elastic.json: the result loads as a plain model, in Nestor and in Hugging Face transformers.
 /// </summary>
 public static class CheckpointSlicer
@@ -25,10 +25,7 @@ public static class CheckpointSlicer
             stream => source.Weights.WriteRangesTo(slice.SourceName, slice.Axes, stream))).ToList();
         SafetensorsWriter.WriteCheckpoint(outputFolder, tensors, maxShardBytes);
         plan.Sliced.Save(Path.Combine(outputFolder, NemotronHConfig.FileName));
-        if (source.TokenizerPath is { } tokenizer)
-        {
-            File.Copy(tokenizer, Path.Combine(outputFolder, "tokenizer.json"), overwrite: true);
-        }
+        CheckpointDirectory.CopyTokenizerFiles(source.Path, outputFolder);
 
         return plan;
     }

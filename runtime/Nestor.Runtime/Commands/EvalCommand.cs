@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Nestor.Checkpoint;
 using Nestor.Training;
+using Nestor.Training.Config;
 using Nestor.Training.Data;
 using Nestor.Training.Elastic;
 
@@ -34,7 +35,7 @@ public static class EvalCommand
             {
                 var folder = parse.GetValue(checkpoint)!;
                 using var directory = CheckpointDirectory.Open(folder);
-                var tokenizer = ByteTokenizer.For(directory.Config);
+                var tokenizer = TrainingTokenizer.For(directory.Path, directory.Config);
                 ITaskData task = parse.GetValue(data) is { } file
                     ? JsonlDataset.Load(file, parse.GetValue(format), parse.GetValue(seed))
                     : ArithChainTask.FromOptions(new Dictionary<string, string>
@@ -70,7 +71,7 @@ public static class EvalCommand
                 Console.WriteLine(record.ToJsonString().ReplaceLineEndings(" ").Trim());
                 return 0;
             }
-            catch (Exception e) when (e is DataFormatException or ArgumentException or CheckpointFormatException or DirectoryNotFoundException or FileNotFoundException)
+            catch (Exception e) when (e is DataFormatException or ConfigException or ArgumentException or CheckpointFormatException or DirectoryNotFoundException or FileNotFoundException)
             {
                 Console.Error.WriteLine(e.Message);
                 return 2;

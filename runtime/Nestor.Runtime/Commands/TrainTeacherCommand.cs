@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Nestor.Training;
+using Nestor.Training.Config;
 using Nestor.Training.Teacher;
 
 namespace Nestor.Runtime.Commands;
@@ -38,7 +39,17 @@ public static class TrainTeacherCommand
                 Config = TeacherOptions.TinyConfig(parse.GetValue(hidden), parse.GetValue(pattern)!, parse.GetValue(ffn)),
                 InitFrom = parse.GetValue(init),
             };
-            var result = TeacherTrainer.Run(options, Console.WriteLine);
+            TeacherTrainer.Result result;
+            try
+            {
+                result = TeacherTrainer.Run(options, Console.WriteLine);
+            }
+            catch (ConfigException e)
+            {
+                Console.Error.WriteLine($"nestor train-teacher: {e.Message}");
+                return 2;
+            }
+
             Console.WriteLine(JsonLine.Of(("event", "done"), ("path", result.Folder), ("params", result.Params), ("accuracy", result.Test.Accuracy),
                 ("perplexity", Math.Round(result.Test.Perplexity, 4)), ("tokens", result.Tokens), ("train_tokens_per_s", Math.Round(result.TokensPerSecond, 1))));
             return 0;

@@ -84,7 +84,7 @@ public sealed class CompletionEndpoints(Scheduler scheduler, ModelCatalog catalo
 
     private GenerationRequest ToGeneration(ParsedRequest parsed, IHeaderDictionary headers)
     {
-        var prompt = parsed.PromptTokens ?? tokenizer.Encode(parsed.PromptText!);
+        var prompt = parsed.PromptTokens ?? tokenizer.EncodePrompt(parsed.PromptText!);
         if (prompt.Count == 0)
         {
             throw ApiError.BadField(parsed.PromptTokens is null ? (parsed.PromptText is null ? "messages" : "prompt") : "prompt", "The prompt is empty.");

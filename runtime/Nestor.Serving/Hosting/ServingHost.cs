@@ -72,9 +72,14 @@ public sealed class ServingHost : IAsyncDisposable
             throw new ServeConfigurationException($"--default-budget '{defaultBudget}' is not among the served budgets ({string.Join(", ", served)})");
         }
 
-        if (checkpoint.TokenizerPath is { } tokenizerPath)
+        ITokenizer tokenizer;
+        try
         {
-            throw new ServeConfigurationException($"{tokenizerPath}: Hugging Face tokenizers are not supported yet (checkpoints without tokenizer.json use the byte-level tokenizer)");
+            tokenizer = CheckpointTokenizer.Load(checkpoint.Path, checkpoint.Config);
+        }
+        catch (TokenizerFormatException e)
+        {
+            throw new ServeConfigurationException(e.Message);
         }
 
         var address = ParseHost(options.Host);
@@ -100,7 +105,7 @@ public sealed class ServingHost : IAsyncDisposable
         var app = builder.Build();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Nestor.Serving");
         var metrics = new ServingMetrics();
-        var tokenizer = new ByteTokenizer(checkpoint.Config.BosTokenId, checkpoint.Config.EosTokenId);
+        logger.LogInformation("tokenizer {Tokenizer}: bos {Bos}, eos {Eos}", tokenizer.Description, tokenizer.BosTokenId, tokenizer.EosTokenId);
         var scheduler = new Scheduler(() =>
             {
                 if (options.Threads > 0)

@@ -19,7 +19,7 @@ public static class SeparateDistillation
     /// <summary>Trains one budget's sub-network of <paramref name="pruned"/> (modified in place) until it reaches
     /// <paramref name="targetAccuracy"/> on <paramref name="validation"/> or spends <paramref name="tokenCap"/> tokens.</summary>
     public static SeparateRun Run(NemotronHForCausalLM pruned, NemotronHForCausalLM teacher, ElasticBudget budget, ITaskData data,
-        ByteTokenizer tokenizer, IReadOnlyList<TextExample> validation, double targetAccuracy, long tokenCap, int batchSize, int sequenceLength,
+        TrainingTokenizer tokenizer, IReadOnlyList<TextExample> validation, double targetAccuracy, long tokenCap, int batchSize, int sequenceLength,
         double learningRate, long seed, int evalEvery, Action<string> log)
     {
         var parameters = pruned.parameters().ToList();

@@ -34,7 +34,7 @@ public static class TrainBenchmark
         var plan = ElastifyPlan.Resolve(config, configPath, Path.Combine(workRoot, "checkpoints", "bench"), volumeRoot);
         var data = plan.LoadData();
         using var teacherDir = CheckpointDirectory.Open(plan.TeacherPath);
-        var tokenizer = ByteTokenizer.For(teacherDir.Config);
+        var tokenizer = TrainingTokenizer.For(teacherDir.Path, teacherDir.Config);
         var test = data.Test.Take(plan.EvalExamples).ToList();
         var validation = data.Validation.Take(Math.Min(100, plan.EvalExamples)).ToList();
 
@@ -105,7 +105,7 @@ public static class TrainBenchmark
         return result.Completed ? result : throw new OperationCanceledException("the benchmark was stopped");
     }
 
-    private static List<TorchSharp.torch.Tensor> CalibrationBatches(ElastifyPlan plan, ITaskData data, ByteTokenizer tokenizer)
+    private static List<TorchSharp.torch.Tensor> CalibrationBatches(ElastifyPlan plan, ITaskData data, TrainingTokenizer tokenizer)
     {
         var batches = new List<TorchSharp.torch.Tensor>();
         int remaining = plan.CalibrationSamples, index = 0;

@@ -28,7 +28,7 @@ public sealed class TrainingBatch : IDisposable
     /// <summary>Tokens in the batch (B × L).</summary>
     public long Tokens { get; }
 
-    public static TrainingBatch Pack(ITaskData data, ByteTokenizer tokenizer, Random random, ExampleLength length, int batchSize, int sequenceLength, Device? device = null)
+    public static TrainingBatch Pack(ITaskData data, TrainingTokenizer tokenizer, Random random, ExampleLength length, int batchSize, int sequenceLength, Device? device = null)
     {
         int width = sequenceLength + 1;
         var ids = new long[batchSize * width];

@@ -9,11 +9,11 @@ public sealed partial class ElasticTrainer
 {
     /// <summary>
     /// Freezes each router's choice (argmax, no noise) into a budget, made nested by taking, axis by axis, at most
-    /// what every larger budget keeps; writes the importance-sorted weights, config.json, elastic.json and eval.json
+    /// what every larger budget keeps; writes the importance-sorted weights, config.json, elastic.json, eval.json and the parent's tokenizer files
     /// into a staging folder and publishes it.
     /// </summary>
     private (PublishedCheckpoint Published, ElasticManifest Manifest, EvalRecord Eval) Export(NemotronHForCausalLM student, BudgetRouters routers,
-        SearchSpace space, IReadOnlyList<int> layerRanking, long[] targets, ITaskData data, ByteTokenizer tokenizer)
+        SearchSpace space, IReadOnlyList<int> layerRanking, long[] targets, ITaskData data, TrainingTokenizer tokenizer)
     {
         var budgets = FrozenBudgets(routers, space, layerRanking, targets, plan.Budgets.Select(b => b.Name).ToArray(), _pinned);
         var manifest = ElasticManifest.Create(student.Config, plan.ModelName, budgets, layerRanking);
@@ -27,6 +27,7 @@ public sealed partial class ElasticTrainer
         {
             student.SaveCheckpoint(staging);
             manifest.Save(Path.Combine(staging, ElasticManifest.FileName));
+            CheckpointDirectory.CopyTokenizerFiles(plan.ParentPath, staging);
             var eval = EvaluateFolder(staging, data, tokenizer, plan.EvalExamples, log);
             eval.Save(Path.Combine(staging, EvalRecord.FileName));
             var published = CheckpointPublisher.Publish(staging);
@@ -63,7 +64,7 @@ public sealed partial class ElasticTrainer
     }
 
     /// <summary>Evaluates every budget of a checkpoint folder on the test split (what <c>nestor eval</c> does).</summary>
-    public static EvalRecord EvaluateFolder(string folder, ITaskData data, ByteTokenizer tokenizer, int examples, Action<string> log)
+    public static EvalRecord EvaluateFolder(string folder, ITaskData data, TrainingTokenizer tokenizer, int examples, Action<string> log)
     {
         using var model = NemotronHForCausalLM.Load(folder);
         var test = data.Test.Take(examples).ToList();

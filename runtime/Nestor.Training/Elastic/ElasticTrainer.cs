@@ -32,7 +32,8 @@ public sealed partial class ElasticTrainer(ElastifyPlan plan, string outputDir, 
         Directory.CreateDirectory(workDir);
         using var parentDir = CheckpointDirectory.Open(plan.ParentPath);
         var config = parentDir.Config;
-        var tokenizer = ByteTokenizer.For(config);
+        TrainingTokenizer.RequireSameTokenizer(plan.ParentPath, plan.TeacherPath);
+        var tokenizer = TrainingTokenizer.For(plan.ParentPath, config);
         var data = plan.LoadData();
         long parentParams = ParameterCount.Of(config);
         var targets = plan.Budgets.Select(b => Math.Min(parentParams, b.Target(parentParams))).ToArray();
@@ -145,7 +146,7 @@ public sealed partial class ElasticTrainer(ElastifyPlan plan, string outputDir, 
     }
 
     private double TrainStep(long step, StagePlan stage, NemotronHForCausalLM student, NemotronHForCausalLM teacher, BudgetRouters routers,
-        OptimizerHelper modelOptimizer, OptimizerHelper routerOptimizer, ITaskData data, ByteTokenizer tokenizer, long[] targets,
+        OptimizerHelper modelOptimizer, OptimizerHelper routerOptimizer, ITaskData data, TrainingTokenizer tokenizer, long[] targets,
         out int budget, out long batchTokens)
     {
         using var scope = NewDisposeScope();
@@ -200,7 +201,7 @@ public sealed partial class ElasticTrainer(ElastifyPlan plan, string outputDir, 
     }
 
     /// <summary>Importance on the calibration set, then the reordering that makes every budget a prefix.</summary>
-    private int[] EstimateAndReorder(NemotronHForCausalLM student, ITaskData data, ByteTokenizer tokenizer)
+    private int[] EstimateAndReorder(NemotronHForCausalLM student, ITaskData data, TrainingTokenizer tokenizer)
     {
         var batches = new List<Tensor>();
         int remaining = plan.CalibrationSamples, index = 0;

@@ -14,7 +14,7 @@ public sealed record EvalResult(double Accuracy, double Perplexity, int Examples
 /// </summary>
 public static class Evaluator
 {
-    public static EvalResult Evaluate(NemotronHForCausalLM model, BudgetView view, IReadOnlyList<TextExample> examples, ByteTokenizer tokenizer,
+    public static EvalResult Evaluate(NemotronHForCausalLM model, BudgetView view, IReadOnlyList<TextExample> examples, TrainingTokenizer tokenizer,
         int maxNewTokens = 64, int batchSize = 100)
     {
         using var inference = inference_mode();
@@ -97,7 +97,7 @@ public static class Evaluator
         }
     }
 
-    private static (double Sum, long Count) NegativeLogLikelihood(NemotronHForCausalLM model, BudgetView view, IReadOnlyList<TextExample> examples, ByteTokenizer tokenizer)
+    private static (double Sum, long Count) NegativeLogLikelihood(NemotronHForCausalLM model, BudgetView view, IReadOnlyList<TextExample> examples, TrainingTokenizer tokenizer)
     {
         using var scope = NewDisposeScope();
         var rows = examples.Select(e =>

@@ -18,7 +18,7 @@ public static class TeacherTrainer
     public static Result Run(TeacherOptions options, Action<string> log, CancellationToken cancellationToken = default)
     {
         var config = options.InitFrom is { } init ? NemotronHConfig.Load(Path.Combine(init, NemotronHConfig.FileName)) : options.Config;
-        var tokenizer = ByteTokenizer.For(config);
+        var tokenizer = options.InitFrom is { } source ? TrainingTokenizer.For(source, config) : TrainingTokenizer.For(config);
         var task = new ArithChainTask(ArithChainTask.DefaultSplitSeed, ExampleLength.Mixed, testExamples: options.TestExamples);
         manual_seed(options.Seed);
         using var model = options.InitFrom is { } from ? NemotronHForCausalLM.Load(from) : NemotronHForCausalLM.Create(config, seed: (ulong)options.Seed);
@@ -63,6 +63,11 @@ public static class TeacherTrainer
         var folder = Path.GetFullPath(options.Output);
         var staging = folder + $".tmp-{Guid.NewGuid():N}";
         model.SaveCheckpoint(staging);
+        if (options.InitFrom is { } initFolder)
+        {
+            CheckpointDirectory.CopyTokenizerFiles(initFolder, staging);
+        }
+
         new EvalRecord
         {
             Task = task.Name,
