@@ -45,6 +45,24 @@ internal sealed class JinjaEvaluator(JinjaSource source)
 
     private Flow Execute(Stmt stmt, Scope scope, StringBuilder output)
     {
+        try
+        {
+            return ExecuteCore(stmt, scope, output);
+        }
+        catch (TemplateRuntimeException e) when (e is not TemplateRaisedException && e is not PositionedException)
+        {
+            throw Positioned(stmt.Offset, e);
+        }
+    }
+
+    private PositionedException Positioned(int offset, TemplateRuntimeException e)
+    {
+        var where = source.Error(offset, "");
+        return new PositionedException($"{source.Name}:{where.Line}:{where.Column}: {e.Message}");
+    }
+
+    private Flow ExecuteCore(Stmt stmt, Scope scope, StringBuilder output)
+    {
         switch (stmt)
         {
             case TextStmt text:
@@ -158,8 +176,7 @@ internal sealed class JinjaEvaluator(JinjaSource source)
         }
         catch (TemplateRuntimeException e) when (e is not TemplateRaisedException && e is not PositionedException)
         {
-            var where = source.Error(expr.Offset, "");
-            throw new PositionedException($"{source.Name}:{where.Line}:{where.Column}: {e.Message}");
+            throw Positioned(expr.Offset, e);
         }
     }
 

@@ -74,7 +74,7 @@ internal static partial class JinjaFilters
             case "map":
                 return Map(value, a);
             case "abs":
-                return value is double dv ? Math.Abs(dv) : Math.Abs(Py.ToLong(value));
+                return value is double dv ? Math.Abs(dv) : (object)Math.Abs(Py.ToLong(value));
             case "round":
                 var digits = (int)Py.ToLong(a.Get(0, "precision", 0L));
                 var method = a.String(1, "method", "common");

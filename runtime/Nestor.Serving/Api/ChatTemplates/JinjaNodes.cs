@@ -1,7 +1,11 @@
 namespace Nestor.Serving.Api.ChatTemplates;
 
 /// <summary>A statement of the template body.</summary>
-internal abstract record Stmt;
+internal abstract record Stmt
+{
+    /// <summary>Where the statement's tag starts, for the position of errors while rendering it.</summary>
+    public int Offset { get; init; }
+}
 
 internal sealed record TextStmt(string Text) : Stmt;
 

@@ -63,7 +63,7 @@ internal static class JinjaOperators
         long p = Py.ToLong(a), q = Py.ToLong(b);
         return op switch
         {
-            "+" => p + q,
+            "+" => (object)(p + q),
             "-" => p - q,
             "*" => p * q,
             "//" => q == 0 ? throw new TemplateRuntimeException("integer division or modulo by zero") : FloorDiv(p, q),
@@ -86,8 +86,8 @@ internal static class JinjaOperators
     public static object? Unary(string op, object? a) => a switch
     {
         Undefined u => throw u.Error(),
-        double d => op == "-" ? -d : d,
-        long or bool => op == "-" ? -Py.ToLong(a) : Py.ToLong(a),
+        double d => op == "-" ? -d : (object)d,
+        long or bool => op == "-" ? -Py.ToLong(a) : (object)Py.ToLong(a),
         _ => throw new TemplateRuntimeException($"bad operand type for unary {op}: '{Py.TypeName(a)}'"),
     };
 

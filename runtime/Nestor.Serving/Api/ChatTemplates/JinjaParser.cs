@@ -85,13 +85,13 @@ internal sealed class JinjaParser(JinjaSource source, List<JinjaToken> tokens)
         switch (keyword.Value)
         {
             case "if":
-                return [ParseIf(tagOffset)];
+                return [ParseIf(tagOffset) with { Offset = tagOffset }];
             case "for":
-                return [ParseFor(tagOffset)];
+                return [ParseFor(tagOffset) with { Offset = tagOffset }];
             case "set":
-                return [ParseSet(tagOffset)];
+                return [ParseSet(tagOffset) with { Offset = tagOffset }];
             case "macro":
-                return [ParseMacro(tagOffset)];
+                return [ParseMacro(tagOffset) with { Offset = tagOffset }];
             case "break" or "continue":
                 if (_loopDepth == 0)
                 {
