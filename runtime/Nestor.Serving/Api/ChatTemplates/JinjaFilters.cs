@@ -118,7 +118,7 @@ internal static partial class JinjaFilters
                 object? total = a.Get(1, "start", 0L);
                 foreach (var item in Py.Iterate(value))
                 {
-                    total = total is double || item is double ? Py.ToDouble(total) + Py.ToDouble(item) : Py.ToLong(total) + Py.ToLong(item);
+                    total = total is double || item is double ? Py.ToDouble(total) + Py.ToDouble(item) : (object)(Py.ToLong(total) + Py.ToLong(item));
                 }
 
                 return total;

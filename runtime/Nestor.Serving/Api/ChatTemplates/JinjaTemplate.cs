@@ -90,7 +90,7 @@ public sealed class JinjaTemplate
             case JsonValueKind.String:
                 return e.GetString();
             case JsonValueKind.Number:
-                return e.TryGetInt64(out var l) ? l : e.GetDouble();
+                return e.TryGetInt64(out var l) ? l : (object)e.GetDouble();
             case JsonValueKind.True:
                 return true;
             case JsonValueKind.False:
