@@ -22,7 +22,7 @@ public sealed class ChatTemplate
 
     /// <summary>For the startup log and docs: which template renders chat prompts.</summary>
     public string Description => _checkpoint is { } c
-        ? $"the checkpoint's {c.File} (Jinja; {string.Join(", ", c.SpecialTokens.Select(p => $"{p.Key} {JsonSerializer.Serialize(p.Value)}"))})"
+        ? $"the checkpoint's {c.File} (Jinja; {string.Join(", ", c.SpecialTokens.Select(p => $"{p.Key}={p.Value}"))})"
         : "built-in <|role|> template";
 
     public static ChatTemplate For(CheckpointChatTemplate? checkpoint) => checkpoint is null ? Builtin : new ChatTemplate(checkpoint);
