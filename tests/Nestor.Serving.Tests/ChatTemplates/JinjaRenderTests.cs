@@ -49,7 +49,7 @@ public sealed class JinjaRenderTests
     [InlineData("{{ [1, 2, 3] | join(', ') }} {{ messages | map(attribute='role') | join('/') }} {{ messages | selectattr('role', 'equalto', 'user') | map(attribute='content') | first }}", "1, 2, 3 system/user hi")]
     [InlineData("{{ messages | rejectattr('role', 'eq', 'system') | list | length }} {{ [3, 1, 2] | sort }} {{ [1, 1, 2] | unique }} {{ [1, 2] | last }} {{ 'ab' | reverse }}", "1 [1, 2, 3] [1, 2] 2 ba")]
     [InlineData("{{ '42' | int + 1 }} {{ 'x' | int }} {{ '1.5' | float }} {{ 3 | string ~ '!' }} {{ 'a-b' | replace('-', '+') }} {{ -3 | abs }} {{ 2.567 | round(2) }}", "43 0 1.5 3! a+b 3 2.57")]
-    [InlineData("{{ 'Größe 日本' | length }} {{ {'a': 1} | items | list }} {{ 'a\nb' | indent(2) }}", "8 [['a', 1]] a\n  b")]
+    [InlineData("{{ 'Größe 日本' | length }} {{ {'a': 1} | items | list }} {{ 'a\nb' | indent(2) }}", "8 [('a', 1)] a\n  b")]
     public void Filters(string template, string expected) => Assert.Equal(expected, Render(template));
 
     [Fact]

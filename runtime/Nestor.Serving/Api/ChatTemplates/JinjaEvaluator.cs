@@ -189,7 +189,8 @@ internal sealed class JinjaEvaluator(JinjaSource source)
             case NameExpr n:
                 return scope.TryGet(n.Name, out var value) ? value : new Undefined($"'{n.Name}'");
             case ListExpr l:
-                return l.Items.Select(i => Evaluate(i, scope)).ToList();
+                var items = l.Items.Select(i => Evaluate(i, scope));
+                return l.IsTuple ? new PyTuple(items) : items.ToList();
             case DictExpr d:
                 var dict = new OrderedDictionary<string, object?>(StringComparer.Ordinal);
                 foreach (var (k, v) in d.Items)

@@ -63,7 +63,7 @@ internal static partial class JinjaFilters
                 return value switch
                 {
                     Undefined => new List<object?>(),
-                    OrderedDictionary<string, object?> d => d.Select(p => (object?)new List<object?> { p.Key, p.Value }).ToList(),
+                    OrderedDictionary<string, object?> d => d.Select(p => (object?)new PyTuple([p.Key, p.Value])).ToList(),
                     _ => throw new TemplateRuntimeException($"items(): expected a mapping, got {Py.TypeName(value)}"),
                 };
             case "selectattr" or "rejectattr":
@@ -77,16 +77,16 @@ internal static partial class JinjaFilters
                 return value is double dv ? Math.Abs(dv) : (object)Math.Abs(Py.ToLong(value));
             case "round":
                 var digits = (int)Py.ToLong(a.Get(0, "precision", 0L));
-                var method = a.String(1, "method", "common");
-                var x = Py.ToDouble(value) * Math.Pow(10, digits);
-                x = method switch
+                var number = Py.ToDouble(value);
+                var scale = Math.Pow(10, digits);
+                // "common" is Python's round(): halves to even.
+                return a.String(1, "method", "common") switch
                 {
-                    "common" => Math.Round(x, MidpointRounding.AwayFromZero),
-                    "floor" => Math.Floor(x),
-                    "ceil" => Math.Ceiling(x),
+                    "common" => Math.Round(number, Math.Clamp(digits, 0, 15), MidpointRounding.ToEven),
+                    "floor" => Math.Floor(number * scale) / scale,
+                    "ceil" => Math.Ceiling(number * scale) / scale,
                     _ => throw new TemplateRuntimeException("round(): method must be common, floor or ceil"),
                 };
-                return x / Math.Pow(10, digits);
             case "indent":
                 return Indent(Py.Str(value), a);
             case "unique":

@@ -52,7 +52,7 @@ internal static class JinjaMethods
 
     private static object? CallDict(OrderedDictionary<string, object?> d, string name, Arguments a) => name switch
     {
-        "items" => d.Select(p => (object?)new List<object?> { p.Key, p.Value }).ToList(),
+        "items" => d.Select(p => (object?)new PyTuple([p.Key, p.Value])).ToList(),
         "keys" => d.Keys.Select(k => (object?)k).ToList(),
         "values" => d.Values.ToList(),
         _ => a.Get(0, "key") is string k && d.TryGetValue(k, out var v) ? v : a.Get(1, "default"),

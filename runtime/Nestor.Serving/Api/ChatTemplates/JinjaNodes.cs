@@ -41,7 +41,7 @@ internal sealed record LiteralExpr(int Offset, object? Value) : Expr(Offset);
 
 internal sealed record NameExpr(int Offset, string Name) : Expr(Offset);
 
-internal sealed record ListExpr(int Offset, IReadOnlyList<Expr> Items) : Expr(Offset);
+internal sealed record ListExpr(int Offset, IReadOnlyList<Expr> Items, bool IsTuple = false) : Expr(Offset);
 
 internal sealed record DictExpr(int Offset, IReadOnlyList<(Expr Key, Expr Value)> Items) : Expr(Offset);
 

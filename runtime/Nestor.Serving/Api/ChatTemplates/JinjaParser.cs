@@ -194,7 +194,7 @@ internal sealed class JinjaParser(JinjaSource source, List<JinjaToken> tokens)
                     items.Add(ParseExpression());
                 }
 
-                value = new ListExpr(value.Offset, items);
+                value = new ListExpr(value.Offset, items, IsTuple: true);
             }
 
             ExpectBlockEnd();
@@ -485,7 +485,7 @@ internal sealed class JinjaParser(JinjaSource source, List<JinjaToken> tokens)
                 if (Current.IsOperator(")"))
                 {
                     _i++;
-                    return new ListExpr(token.Offset, []);
+                    return new ListExpr(token.Offset, [], IsTuple: true);
                 }
 
                 var inner = ParseExpression();
@@ -503,7 +503,7 @@ internal sealed class JinjaParser(JinjaSource source, List<JinjaToken> tokens)
                         items.Add(ParseExpression());
                     }
 
-                    inner = new ListExpr(token.Offset, items);
+                    inner = new ListExpr(token.Offset, items, IsTuple: true);
                 }
 
                 Expect(TokenKind.Operator, ")");

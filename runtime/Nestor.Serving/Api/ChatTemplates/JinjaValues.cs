@@ -42,6 +42,9 @@ internal sealed class LoopContext(List<object?> items)
     };
 }
 
+/// <summary>A Python tuple (<c>(a, b)</c>, the pairs of <c>items()</c>): a list that prints with parentheses.</summary>
+internal sealed class PyTuple(IEnumerable<object?> items) : List<object?>(items);
+
 /// <summary>A <c>{% macro %}</c> with the scope it was defined in.</summary>
 internal sealed record Macro(MacroStmt Definition, Scope Closure);
 
@@ -66,6 +69,7 @@ internal static class Py
         long => "int",
         double => "float",
         string => "str",
+        PyTuple => "tuple",
         List<object?> => "list",
         OrderedDictionary<string, object?> => "dict",
         Namespace => "Namespace",
@@ -101,13 +105,14 @@ internal static class Py
         long l => l.ToString(CultureInfo.InvariantCulture),
         double d => Float(d),
         string s => ReprString(s),
+        PyTuple t => "(" + string.Join(", ", t.Select(Repr)) + (t.Count == 1 ? ",)" : ")"),
         List<object?> l => "[" + string.Join(", ", l.Select(Repr)) + "]",
         OrderedDictionary<string, object?> d => "{" + string.Join(", ", d.Select(p => ReprString(p.Key) + ": " + Repr(p.Value))) + "}",
         Namespace n => "<Namespace " + string.Join(", ", n.Attributes.Select(p => p.Key + "=" + Repr(p.Value))) + ">",
         _ => $"<{TypeName(v)}>",
     };
 
-    /// <summary>Python's repr of a float: the shortest round-trip digits, always with a '.' or an exponent.</summary>
+    /// <summary>Python's repr of a float: the shortest round-trip digits, fixed for exponents -4 to 15, else scientific.</summary>
     public static string Float(double d)
     {
         if (double.IsNaN(d))
@@ -120,13 +125,36 @@ internal static class Py
             return d > 0 ? "inf" : "-inf";
         }
 
-        if (d == Math.Floor(d) && Math.Abs(d) < 1e16)
+        var sign = double.IsNegative(d) ? "-" : "";
+        if (d == 0)
         {
-            return (d == 0 && double.IsNegative(d) ? "-0" : d.ToString("F0", CultureInfo.InvariantCulture)) + ".0";
+            return sign + "0.0";
         }
 
-        var r = d.ToString("R", CultureInfo.InvariantCulture).Replace("E", "e", StringComparison.Ordinal);
-        return r.Contains('e') && !r.Contains("e-", StringComparison.Ordinal) && !r.Contains("e+", StringComparison.Ordinal) ? r.Replace("e", "e+", StringComparison.Ordinal) : r;
+        var r = Math.Abs(d).ToString("R", CultureInfo.InvariantCulture);
+        int e = r.IndexOfAny(['E', 'e']);
+        int exponent = e >= 0 ? int.Parse(r[(e + 1)..], CultureInfo.InvariantCulture) : 0;
+        var mantissa = e >= 0 ? r[..e] : r;
+        int dot = mantissa.IndexOf('.');
+        var whole = dot < 0 ? mantissa : mantissa[..dot];
+        var all = whole + (dot < 0 ? "" : mantissa[(dot + 1)..]);
+        var digits = all.TrimStart('0');
+        int x = whole.Length + exponent - (all.Length - digits.Length) - 1;
+        digits = digits.TrimEnd('0');
+        if (x is >= -4 and < 16)
+        {
+            if (x < 0)
+            {
+                return sign + "0." + new string('0', -x - 1) + digits;
+            }
+
+            var integer = digits.Length > x + 1 ? digits[..(x + 1)] : digits.PadRight(x + 1, '0');
+            var fraction = digits.Length > x + 1 ? digits[(x + 1)..] : "0";
+            return sign + integer + "." + fraction;
+        }
+
+        return sign + digits[0] + (digits.Length > 1 ? "." + digits[1..] : "") + "e" + (x < 0 ? "-" : "+")
+            + Math.Abs(x).ToString("00", CultureInfo.InvariantCulture);
     }
 
     private static string ReprString(string s)
@@ -178,7 +206,7 @@ internal static class Py
         {
             (null, null) => true,
             (string x, string y) => x == y,
-            (List<object?> x, List<object?> y) => x.Count == y.Count && x.Zip(y).All(p => Eq(p.First, p.Second)),
+            (List<object?> x, List<object?> y) => (x is PyTuple) == (y is PyTuple) && x.Count == y.Count && x.Zip(y).All(p => Eq(p.First, p.Second)),
             (OrderedDictionary<string, object?> x, OrderedDictionary<string, object?> y) =>
                 x.Count == y.Count && x.All(p => y.TryGetValue(p.Key, out var v) && Eq(p.Value, v)),
             _ => ReferenceEquals(a, b),
