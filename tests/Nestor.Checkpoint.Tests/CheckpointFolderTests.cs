@@ -92,11 +92,12 @@ public sealed class CheckpointFolderTests : IDisposable
         var source = TinyCheckpoints.Write(_dir.Combine("src-tok"), config, TinyCheckpoints.Manifest(config));
         File.WriteAllText(Path.Combine(source, "tokenizer.json"), """{"model": {"type": "BPE", "vocab": {}, "merges": []}}""");
         File.WriteAllText(Path.Combine(source, "tokenizer_config.json"), """{"eos_token": "</s>"}""");
+        File.WriteAllText(Path.Combine(source, "chat_template.jinja"), "{% for m in messages %}{{ m.content }}{% endfor %}");
         using var ckpt = CheckpointDirectory.Open(source);
         var output = _dir.Combine("b50-tok");
         CheckpointSlicer.WriteBudget(ckpt, "b50", output);
 
-        Assert.Equal(CheckpointDirectory.TokenizerFiles, ["tokenizer.json", "tokenizer_config.json"]);
+        Assert.Equal(CheckpointDirectory.TokenizerFiles, ["tokenizer.json", "tokenizer_config.json", "chat_template.jinja"]);
         foreach (var name in CheckpointDirectory.TokenizerFiles)
         {
             Assert.Equal(File.ReadAllText(Path.Combine(source, name)), File.ReadAllText(Path.Combine(output, name)));

@@ -35,7 +35,7 @@ public sealed class CheckpointDirectory : IDisposable
     public string? Digest { get; }
 
     /// <summary>The tokenizer files a checkpoint folder may carry; every checkpoint derived from it (sliced, elastified) carries them too.</summary>
-    public static readonly IReadOnlyList<string> TokenizerFiles = ["tokenizer.json", "tokenizer_config.json"];
+    public static readonly IReadOnlyList<string> TokenizerFiles = ["tokenizer.json", "tokenizer_config.json", "chat_template.jinja"];
 
     public string? TokenizerPath => File.Exists(System.IO.Path.Combine(Path, "tokenizer.json")) ? System.IO.Path.Combine(Path, "tokenizer.json") : null;
 

@@ -13,8 +13,10 @@ namespace Nestor.Serving.Api;
 /// object or as server-sent events in OpenAI's chunk format ending with <c>data: [DONE]</c>.
 /// </summary>
 public sealed class CompletionEndpoints(Scheduler scheduler, ModelCatalog catalog, ITokenizer tokenizer, int vocabSize, ServeOptions options,
-    ServingMetrics metrics, ILogger logger)
+    ServingMetrics metrics, ILogger logger, ChatTemplate? chatTemplate = null)
 {
+    private readonly ChatTemplate _chatTemplate = chatTemplate ?? ChatTemplate.Builtin;
+
     public const string ServedBudgetHeader = "x-nestor-served-budget";
     public const string DegradeHeader = "x-nestor-degrade";
     public const string MaxWaitHeader = "x-nestor-max-wait-ms";
@@ -37,8 +39,8 @@ public sealed class CompletionEndpoints(Scheduler scheduler, ModelCatalog catalo
                 { RetryAfter = TimeSpan.FromSeconds(1) };
             }
 
-            var parsed = RequestParser.Parse(await ReadBodyAsync(context.Request, aborted), chat, catalog);
-            var request = ToGeneration(parsed, context.Request.Headers);
+            var parsed = RequestParser.Parse(await ReadBodyAsync(context.Request, aborted), chat, catalog, _chatTemplate);
+            var request = ToGeneration(parsed, chat, context.Request.Headers);
             var submitted = scheduler.Submit(request);
             var sequence = submitted.Status switch
             {
@@ -82,9 +84,9 @@ public sealed class CompletionEndpoints(Scheduler scheduler, ModelCatalog catalo
         throw error;
     }
 
-    private GenerationRequest ToGeneration(ParsedRequest parsed, IHeaderDictionary headers)
+    private GenerationRequest ToGeneration(ParsedRequest parsed, bool chat, IHeaderDictionary headers)
     {
-        var prompt = parsed.PromptTokens ?? tokenizer.EncodePrompt(parsed.PromptText!);
+        var prompt = parsed.PromptTokens ?? (chat ? _chatTemplate.Encode(parsed.PromptText!, tokenizer) : tokenizer.EncodePrompt(parsed.PromptText!));
         if (prompt.Count == 0)
         {
             throw ApiError.BadField(parsed.PromptTokens is null ? (parsed.PromptText is null ? "messages" : "prompt") : "prompt", "The prompt is empty.");

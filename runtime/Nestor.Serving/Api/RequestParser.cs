@@ -6,7 +6,7 @@ namespace Nestor.Serving.Api;
 /// <summary>Validates the body of /v1/completions and /v1/chat/completions.</summary>
 internal static class RequestParser
 {
-    public static ParsedRequest Parse(JsonElement root, bool chat, ModelCatalog catalog)
+    public static ParsedRequest Parse(JsonElement root, bool chat, ModelCatalog catalog, ChatTemplate template)
     {
         if (root.ValueKind != JsonValueKind.Object)
         {
@@ -20,7 +20,7 @@ internal static class RequestParser
         IReadOnlyList<long>? tokens = null;
         if (chat)
         {
-            text = ChatTemplate.Render(f.Get("messages") ?? throw ApiError.BadField("messages", "'messages' is required."));
+            text = template.Render(f.Get("messages") ?? throw ApiError.BadField("messages", "'messages' is required."));
         }
         else
         {

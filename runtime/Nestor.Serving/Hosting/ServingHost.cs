@@ -9,6 +9,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Nestor.Checkpoint;
 using Nestor.Serving.Api;
+using Nestor.Serving.Api.ChatTemplates;
 using Nestor.Serving.Engine;
 using Nestor.Serving.Scheduling;
 using Prometheus;
@@ -82,6 +83,7 @@ public sealed class ServingHost : IAsyncDisposable
             throw new ServeConfigurationException(e.Message);
         }
 
+        var chatTemplate = LoadChatTemplate(checkpoint);
         var address = ParseHost(options.Host);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -104,6 +106,7 @@ public sealed class ServingHost : IAsyncDisposable
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.DrainTimeout + TimeSpan.FromSeconds(5));
         var app = builder.Build();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Nestor.Serving");
+        logger.LogInformation("chat template: {ChatTemplate}", chatTemplate.Description);
         var metrics = new ServingMetrics();
         logger.LogInformation("tokenizer {Tokenizer}: bos {Bos}, eos {Eos}", tokenizer.Description, tokenizer.BosTokenId, tokenizer.EosTokenId);
         var scheduler = new Scheduler(() =>
@@ -134,7 +137,7 @@ public sealed class ServingHost : IAsyncDisposable
         metrics.ModelInfo.WithLabels(manifest.Name, checkpoint.Digest ?? "", string.Join(",", served), options.LoadOnly ?? "", checkpoint.Config.DType.ToString()).Set(1);
 
         var catalog = new ModelCatalog(manifest, served, defaultBudget, DateTimeOffset.UtcNow);
-        var completions = new CompletionEndpoints(scheduler, catalog, tokenizer, checkpoint.Config.VocabSize, options, metrics, logger);
+        var completions = new CompletionEndpoints(scheduler, catalog, tokenizer, checkpoint.Config.VocabSize, options, metrics, logger, chatTemplate);
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         app.MapGet("/readyz", () => scheduler.IsReady
             ? Results.Text("ready\n")
@@ -210,6 +213,25 @@ public sealed class ServingHost : IAsyncDisposable
         Scheduler.Dispose();
         await _app.DisposeAsync();
         _checkpoint.Dispose();
+    }
+
+    /// <summary>The checkpoint's own chat template (parsed now, so one Nestor cannot render fails the start), else the built-in one.</summary>
+    private static ChatTemplate LoadChatTemplate(CheckpointDirectory checkpoint)
+    {
+        var config = checkpoint.Config;
+        try
+        {
+            return ChatTemplate.For(CheckpointChatTemplate.Load(checkpoint.Path, new Dictionary<string, long?>
+            {
+                ["bos_token"] = config.BosTokenId,
+                ["eos_token"] = config.EosTokenId,
+                ["pad_token"] = config.PadTokenId,
+            }));
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException)
+        {
+            throw new ServeConfigurationException($"--checkpoint {checkpoint.Path}: {e.Message}");
+        }
     }
 
     private static CheckpointDirectory OpenCheckpoint(string path)
