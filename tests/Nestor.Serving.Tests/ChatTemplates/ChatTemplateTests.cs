@@ -42,6 +42,7 @@ public sealed class ChatTemplateTests
     {
         var prompt = ChatTemplate.Builtin.Render(Messages);
         Assert.Equal("<|user|>\nhi\n<|assistant|>\n", prompt);
-        Assert.Equal(Tokenizer.Encode(prompt), ChatTemplate.Builtin.Encode(prompt, Tokenizer));
+        Assert.Equal(Tokenizer.EncodePrompt(prompt), ChatTemplate.Builtin.Encode(prompt, Tokenizer));
+        Assert.Equal(256, ChatTemplate.Builtin.Encode(prompt, Tokenizer)[0]);
     }
 }
