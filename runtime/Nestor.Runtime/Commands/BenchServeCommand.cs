@@ -28,9 +28,10 @@ public static class BenchServeCommand
             DefaultValueFactory = _ => 1,
         };
         var seed = new Option<int>("--seed") { Description = "Seed of the prompts and the mix.", DefaultValueFactory = _ => 1 };
+        var steps = new Option<bool>("--steps") { Description = "With --checkpoint: time the engine's prefill, decode and sampling at batch 1 and 16 in this process (no server)." };
         var command = new Command("serve", "Load a server with streaming completions; report req/s, tok/s and TTFT, inter-token and end-to-end latency p50/p95/p99 per budget.")
         {
-            url, checkpoint, concurrency, rate, requests, promptTokens, outputTokens, budgets, json, serverThreads, seed,
+            url, checkpoint, concurrency, rate, requests, promptTokens, outputTokens, budgets, json, serverThreads, seed, steps,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -38,6 +39,12 @@ public static class BenchServeCommand
             {
                 var prompt = Range(parse.GetValue(promptTokens)!, "--prompt-tokens");
                 var output = Range(parse.GetValue(outputTokens)!, "--output-tokens");
+                if (parse.GetValue(checkpoint) is { } profiled && parse.GetValue(steps))
+                {
+                    StepProfile.Run(profiled, parse.GetValue(serverThreads), prompt, output.Max, Console.WriteLine);
+                    return 0;
+                }
+
                 if (parse.GetValue(checkpoint) is { } folder)
                 {
                     var result = await ServeBenchmark.RunAsync(new ServeBenchmark.Settings
