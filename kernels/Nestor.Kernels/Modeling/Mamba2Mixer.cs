@@ -133,7 +133,7 @@ public sealed class Mamba2Mixer : nn.Module
     /// <param name="w">the budget's weights.</param>
     /// <param name="x">[b, d'] normed hidden states.</param>
     /// <param name="convHistory">[b, K−1, C'] last conv inputs (time-major, so each tap is a contiguous row), updated in place.</param>
-    /// <param name="ssmState">[b, G, k, P, N] fp32 (group-major, see <see cref="Ssd.StepGroupMajor"/>), updated in place.</param>
+    /// <param name="ssmState">[b, k, G, P, N] fp32, updated in place.</param>
     /// <returns>[b, d'].</returns>
     public Tensor Step(MambaView w, Tensor x, Tensor convHistory, Tensor ssmState)
     {
@@ -160,7 +160,7 @@ public sealed class Mamba2Mixer : nn.Module
         var xs = Fp32.Of(xbc.narrow(1, 2 * gn, inner).view(batch, k, _groups, _headDim));
         var dt = TimeStep(dtRaw, constants.DtBias).view(batch, k, _groups);
 
-        var y = Ssd.StepGroupMajor(ssmState, xs, dt, constants.A, b, c);        // [b, k, G, P]
+        var y = Ssd.Step(ssmState, xs, dt, constants.A, b, c);                  // [b, k, G, P]
         y = y.addcmul_(xs, constants.D, 1);                                     // D skip
         return Output(w, y, z.view(batch, k, _groups, _headDim), null, x.dtype);
     }

@@ -50,14 +50,14 @@ public sealed partial class NemotronHForCausalLM
                         var (conv, ssm) = MambaCache(cache, layer.Layer, m, block.Mamba);
                         var convRows = rows.Rows(conv);
                         var ssmRows = rows.Rows(ssm);
-                        var (output, inputs, final) = block.Mamba.Forward(m, x, convRows, ssmRows.transpose(1, 2), validMask);
+                        var (output, inputs, final) = block.Mamba.Forward(m, x, convRows, ssmRows, validMask);
                         int kernel = block.Mamba.ConvKernel;
                         // The conv history is the last K−1 inputs of each sequence's real tokens.
                         var history = allValid
                             ? inputs.narrow(1, longest, kernel - 1)
                             : inputs.gather(1, (lengthT.view(batch, 1, 1) + arange(kernel - 1, device: Device).view(1, -1, 1)).expand(batch, kernel - 1, inputs.shape[2]));
                         rows.Store(conv, convRows, history.to(conv.dtype));
-                        rows.Store(ssm, ssmRows, final.transpose(1, 2));
+                        rows.Store(ssm, ssmRows, final);
                         update = output;
                         break;
                     }
@@ -187,7 +187,7 @@ public sealed partial class NemotronHForCausalLM
     private static (Tensor Conv, Tensor Ssm) MambaCache(InferenceCache cache, int layer, MambaView w, Mamba2Mixer mixer)
     {
         long channels = w.ConvWeight.shape[0];
-        return (cache.Conv(layer).narrow(2, 0, channels), cache.Ssm(layer).narrow(2, 0, w.HeadsPerGroup));
+        return (cache.Conv(layer).narrow(2, 0, channels), cache.Ssm(layer).narrow(1, 0, w.HeadsPerGroup));
     }
 
     private static (Tensor Keys, Tensor Values) AttentionCache(InferenceCache cache, int layer, AttentionView w) =>

@@ -88,29 +88,6 @@ public static class Ssd
         return (state * c.view(batch, 1, groups, 1, n)).sum(-1);                           // y = S·C: [b, k, G, P]
     }
 
-    /// <summary>
-    /// <see cref="Step"/> for a state laid out group-major, [b, G, k, P, N] (the serving cache's layout): the heads of
-    /// one group share B and C, so the update and the read-out are batched matrix products over the b·G pairs instead
-    /// of broadcast element-wise passes over the whole state.
-    /// </summary>
-    /// <param name="state">[b, G, k, P, N] fp32, viewable as [b·G, k·P, N] (the k axis may be a prefix), updated in place.</param>
-    /// <param name="x">[b, k, G, P].</param>
-    /// <param name="dt">[b, k, G].</param>
-    /// <param name="a">[k, G].</param>
-    /// <param name="b">[b, G, N].</param>
-    /// <param name="c">[b, G, N].</param>
-    /// <returns>y [b, k, G, P].</returns>
-    public static Tensor StepGroupMajor(Tensor state, Tensor x, Tensor dt, Tensor a, Tensor b, Tensor c)
-    {
-        long batch = x.shape[0], k = x.shape[1], groups = x.shape[2], p = x.shape[3], n = b.shape[^1];
-        var decay = (dt * a).exp_().transpose(1, 2).reshape(batch, groups, k, 1, 1);
-        var input = (x * dt.unsqueeze(-1)).transpose(1, 2).reshape(batch * groups, k * p, 1);       // dt·x
-        state.mul_(decay);
-        var flat = state.view(batch * groups, k * p, n);
-        flat.add_(input.bmm(b.reshape(batch * groups, 1, n)));                                    // + (dt·x) ⊗ B
-        return flat.bmm(c.reshape(batch * groups, n, 1)).view(batch, groups, k, p).transpose(1, 2); // y = S·C
-    }
-
     /// <summary>[..., T] → [..., T, T]: out[i, j] = Σ_{j&lt;τ≤i} x[τ] for i ≥ j, −∞ above the diagonal.</summary>
     public static Tensor SegmentSum(Tensor x)
     {

@@ -5,8 +5,7 @@ namespace Nestor.Kernels;
 
 /// <summary>
 /// A pool of per-sequence decoding caches ("slots") for one model, covering every budget. For each Mamba layer: the
-/// last K−1 conv inputs [slots, K−1, 2GN + I] and the SSM state [slots, G, Hg, P, N] (fp32, group-major: a group's
-/// heads share B and C, so a decode step is a batched matrix product over (slot, group)); for each attention layer:
+/// last K−1 conv inputs [slots, K−1, 2GN + I] and the SSM state [slots, Hg, G, P, N] (fp32); for each attention layer:
 /// keys and values [slots, nkv, max_sequence_length, hd] (head-major: a head's history is one [positions, hd] matrix
 /// that attention reads in place). A budget uses a prefix of the channel/head axes (the execution layout makes them
 /// prefixes), so one pool serves all budgets.
@@ -43,7 +42,7 @@ public sealed class InferenceCache : IDisposable
             {
                 case LayerType.Mamba:
                     _conv[i] = zeros([slots, config.ConvKernel - 1, config.MambaConvDim], model.DType, model.Device);
-                    _ssm[i] = zeros([slots, config.NGroups, config.MambaHeadsPerGroup, config.MambaHeadDim, config.SsmStateSize], ScalarType.Float32, model.Device);
+                    _ssm[i] = zeros([slots, config.MambaHeadsPerGroup, config.NGroups, config.MambaHeadDim, config.SsmStateSize], ScalarType.Float32, model.Device);
                     break;
                 case LayerType.Attention:
                     _keys[i] = zeros([slots, config.NumKeyValueHeads, maxSequenceLength, config.HeadDim], model.DType, model.Device);
