@@ -72,12 +72,12 @@ public sealed partial class NemotronHForCausalLM
                         var source = tensor(pairs.Select(p => ((long)p.i * longest) + p.t).ToArray(), device: Device);
                         var slotT = tensor(pairs.Select(p => (long)slots[p.i]).ToArray(), device: Device);
                         var posT = tensor(pairs.Select(p => starts[p.i] + p.t).ToArray(), device: Device);
-                        keys.transpose(1, 2).index_put_(k.flatten(0, 1).index_select(0, source), [slotT, posT]);
-                        values.transpose(1, 2).index_put_(v.flatten(0, 1).index_select(0, source), [slotT, posT]);
+                        keys.index_put_(k.flatten(0, 1).index_select(0, source), [slotT, posT]);
+                        values.index_put_(v.flatten(0, 1).index_select(0, source), [slotT, posT]);
 
                         long seen = Enumerable.Range(0, batch).Max(i => starts[i] + lengths[i]);
-                        var pastKeys = rows.Rows(keys.narrow(2, 0, seen)).transpose(1, 2);
-                        var pastValues = rows.Rows(values.narrow(2, 0, seen)).transpose(1, 2);
+                        var pastKeys = rows.Rows(keys.narrow(1, 0, seen));
+                        var pastValues = rows.Rows(values.narrow(1, 0, seen));
                         // Query t of sequence i sees keys 0 .. start_i + t.
                         var queryPos = tensor(starts, device: Device).view(batch, 1, 1) + arange(longest, device: Device).view(1, -1, 1);
                         var allowed = arange(seen, device: Device).view(1, 1, -1).le(queryPos);
@@ -152,11 +152,10 @@ public sealed partial class NemotronHForCausalLM
                         var attention = block.Attention;
                         var (q, k, v) = attention.Project(a, x.unsqueeze(1));                  // [b, 1, ...]
                         var (keys, values) = AttentionCache(cache, layer.Layer, a);
-                        keys.transpose(1, 2).index_put_(k.squeeze(1), [slotT, posT]);
-                        values.transpose(1, 2).index_put_(v.squeeze(1), [slotT, posT]);
-                        // [b, seen, nkv, hd] views of head-major rows: Attend's matrix products read them in place.
-                        var pastKeys = rows.Rows(keys.narrow(2, 0, seen)).transpose(1, 2);
-                        var pastValues = rows.Rows(values.narrow(2, 0, seen)).transpose(1, 2);
+                        keys.index_put_(k.squeeze(1), [slotT, posT]);
+                        values.index_put_(v.squeeze(1), [slotT, posT]);
+                        var pastKeys = rows.Rows(keys.narrow(1, 0, seen));
+                        var pastValues = rows.Rows(values.narrow(1, 0, seen));
                         update = attention.Output(a, attention.Attend(q, pastKeys, pastValues, allowed), null).squeeze(1);
                         break;
                     }
@@ -191,7 +190,7 @@ public sealed partial class NemotronHForCausalLM
     }
 
     private static (Tensor Keys, Tensor Values) AttentionCache(InferenceCache cache, int layer, AttentionView w) =>
-        (cache.Keys(layer).narrow(1, 0, w.KeyValueHeads), cache.Values(layer).narrow(1, 0, w.KeyValueHeads));
+        (cache.Keys(layer).narrow(2, 0, w.KeyValueHeads), cache.Values(layer).narrow(2, 0, w.KeyValueHeads));
 
     private void CheckStep(BudgetView budget, InferenceCache cache, IReadOnlyList<int> slots, IReadOnlyList<int> newTokens)
     {

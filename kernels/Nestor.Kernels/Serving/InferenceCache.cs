@@ -5,10 +5,9 @@ namespace Nestor.Kernels;
 
 /// <summary>
 /// A pool of per-sequence decoding caches ("slots") for one model, covering every budget. For each Mamba layer: the
-/// last K−1 conv inputs [slots, K−1, 2GN + I] and the SSM state [slots, Hg, G, P, N] (fp32); for each attention layer:
-/// keys and values [slots, nkv, max_sequence_length, hd] (head-major: a head's history is one [positions, hd] matrix
-/// that attention reads in place). A budget uses a prefix of the channel/head axes (the execution layout makes them
-/// prefixes), so one pool serves all budgets.
+/// last K−1 conv inputs [slots, K−1, 2GN + I] and the SSM state [slots, Hg, G, P, N] (fp32); for each attention
+/// layer: keys and values [slots, max_sequence_length, nkv, hd]. A budget uses a prefix of the channel/head axes
+/// (the execution layout makes them prefixes), so one pool serves all budgets.
 /// </summary>
 /// <remarks>
 /// A sequence owns one slot from <see cref="Allocate"/> to <see cref="Release"/> and is bound to the budget it was
@@ -45,8 +44,8 @@ public sealed class InferenceCache : IDisposable
                     _ssm[i] = zeros([slots, config.MambaHeadsPerGroup, config.NGroups, config.MambaHeadDim, config.SsmStateSize], ScalarType.Float32, model.Device);
                     break;
                 case LayerType.Attention:
-                    _keys[i] = zeros([slots, config.NumKeyValueHeads, maxSequenceLength, config.HeadDim], model.DType, model.Device);
-                    _values[i] = zeros([slots, config.NumKeyValueHeads, maxSequenceLength, config.HeadDim], model.DType, model.Device);
+                    _keys[i] = zeros([slots, maxSequenceLength, config.NumKeyValueHeads, config.HeadDim], model.DType, model.Device);
+                    _values[i] = zeros([slots, maxSequenceLength, config.NumKeyValueHeads, config.HeadDim], model.DType, model.Device);
                     break;
             }
         }
