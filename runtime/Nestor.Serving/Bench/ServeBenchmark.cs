@@ -110,6 +110,7 @@ public static class ServeBenchmark
                 small.Add(await Measure(server, $"round {round}: {smallest}, concurrency 16", Load(smallest, 16, settings.RequestsC16)));
             }
 
+            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken); // idle: the server gives free heap pages back
             (rssAll, var peakAll) = server.Memory();
             log($"all budgets: RSS {rssAll / 1048576.0:F1} MiB (peak {peakAll / 1048576.0:F1} MiB)");
         }
@@ -119,6 +120,7 @@ public static class ServeBenchmark
         {
             await new LoadGenerator(server.Client).RunAsync(Load(full, 4, 8), cancellationToken);
             await Measure(server, $"{full} loaded alone, concurrency 16", Load(full, 16, settings.RequestsC16));
+            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
             (rssFull, var peakFull) = server.Memory();
             log($"{full} only: RSS {rssFull / 1048576.0:F1} MiB (peak {peakFull / 1048576.0:F1} MiB)");
         }

@@ -18,6 +18,9 @@ public static class StepProfile
             TorchSharp.torch.set_num_threads(threads);
         }
 
+        // The server's malloc setting (a fixed mmap threshold), so the figures are the server's.
+        GlibcMalloc.FixMmapThreshold(GlibcMalloc.ServerThreshold);
+
         using var checkpoint = CheckpointDirectory.Open(folder);
         var full = checkpoint.Manifest.Default.Name;
         var budgets = checkpoint.Manifest.BySize.Select(b => b.Name).ToList();

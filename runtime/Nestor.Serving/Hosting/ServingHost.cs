@@ -108,7 +108,7 @@ public sealed class ServingHost : IAsyncDisposable
                     TorchSharp.torch.set_num_threads(options.Threads);
                 }
 
-                bool fixedThreshold = GlibcMalloc.FixMmapThreshold(128 * 1024);
+                bool fixedThreshold = GlibcMalloc.FixMmapThreshold(GlibcMalloc.ServerThreshold);
                 TorchEngine engine;
                 try
                 {

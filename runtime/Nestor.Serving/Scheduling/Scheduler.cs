@@ -213,11 +213,18 @@ public sealed class Scheduler : IDisposable
 
         try
         {
+            bool idled = false;
             while (!_stopping)
             {
-                _signal.Wait(TimeSpan.FromMilliseconds(200));
+                if (!_signal.Wait(TimeSpan.FromMilliseconds(200)) && !idled)
+                {
+                    _engine.Idle(); // once per idle spell, after 200 ms without work
+                    idled = true;
+                }
+
                 while (!_stopping && Step())
                 {
+                    idled = false;
                 }
             }
         }
