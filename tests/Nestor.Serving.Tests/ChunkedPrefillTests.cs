@@ -51,7 +51,11 @@ public sealed class ChunkedPrefillTests(TinyCheckpoint checkpoint)
     {
         await using var chunked = await TestServer.StartAsync(new ServeOptions
         {
-            Checkpoint = checkpoint.Path, MaxBatch = 4, MaxPromptTokens = 64, MaxTokens = 32, MaxPrefillTokens = 5,
+            Checkpoint = checkpoint.Path,
+            MaxBatch = 4,
+            MaxPromptTokens = 64,
+            MaxTokens = 32,
+            MaxPrefillTokens = 5,
         });
         const string prompt = "a prompt of forty-odd bytes, so nine chunks";
         foreach (var budget in new[] { "full", "b50" })
