@@ -23,6 +23,10 @@ public sealed record ServeOptions
 
     public int MaxPromptTokens { get; init; } = 1024;
 
+    /// <summary>Prompt tokens prefilled per budget per step (longer prompts are prefilled in chunks over several steps,
+    /// while the running sequences go on decoding); 0: every joined prompt in one pass.</summary>
+    public int MaxPrefillTokens { get; init; }
+
     /// <summary>The largest max_tokens a request may ask for (and the default when it asks for none).</summary>
     public int MaxTokens { get; init; } = 256;
 

@@ -27,10 +27,12 @@ public static class BenchServeCommand
             Description = "With --checkpoint: torch threads of the servers started (0: libtorch's default). Default 1: on a shared machine, more threads spin-wait against other jobs and the figures measure the load, not the server.",
             DefaultValueFactory = _ => 1,
         };
+        var maxPrefill = new Option<int>("--max-prefill-tokens") { Description = "With --checkpoint: the servers' --max-prefill-tokens (0: their default, prompts prefilled in one pass)." };
         var seed = new Option<int>("--seed") { Description = "Seed of the prompts and the mix.", DefaultValueFactory = _ => 1 };
+        var steps = new Option<bool>("--steps") { Description = "With --checkpoint: time the engine's prefill, decode and sampling at batch 1 and 16 in this process (no server)." };
         var command = new Command("serve", "Load a server with streaming completions; report req/s, tok/s and TTFT, inter-token and end-to-end latency p50/p95/p99 per budget.")
         {
-            url, checkpoint, concurrency, rate, requests, promptTokens, outputTokens, budgets, json, serverThreads, seed,
+            url, checkpoint, concurrency, rate, requests, promptTokens, outputTokens, budgets, json, serverThreads, maxPrefill, seed, steps,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -38,6 +40,12 @@ public static class BenchServeCommand
             {
                 var prompt = Range(parse.GetValue(promptTokens)!, "--prompt-tokens");
                 var output = Range(parse.GetValue(outputTokens)!, "--output-tokens");
+                if (parse.GetValue(checkpoint) is { } profiled && parse.GetValue(steps))
+                {
+                    StepProfile.Run(profiled, parse.GetValue(serverThreads), prompt, output.Max, Console.WriteLine);
+                    return 0;
+                }
+
                 if (parse.GetValue(checkpoint) is { } folder)
                 {
                     var result = await ServeBenchmark.RunAsync(new ServeBenchmark.Settings
@@ -46,7 +54,7 @@ public static class BenchServeCommand
                         Nestor = Self(),
                         PromptTokens = prompt,
                         OutputTokens = output.Max,
-                        ServerArguments = ["--threads", $"{parse.GetValue(serverThreads)}"],
+                        ServerArguments = ["--threads", $"{parse.GetValue(serverThreads)}", "--max-prefill-tokens", $"{parse.GetValue(maxPrefill)}"],
                     }, Console.WriteLine, cancellationToken);
                     if (parse.GetValue(json) is { } file)
                     {

@@ -16,6 +16,7 @@ public static class ServeCommand
         var maxBatch = new Option<int>("--max-batch") { Description = "Sequences per budget in the running batch.", DefaultValueFactory = _ => 16 };
         var maxQueue = new Option<int>("--max-queue") { Description = "Waiting requests (all budgets) before 429.", DefaultValueFactory = _ => 256 };
         var maxPrompt = new Option<int>("--max-prompt-tokens") { Description = "Longest prompt accepted, in tokens.", DefaultValueFactory = _ => 1024 };
+        var maxPrefill = new Option<int>("--max-prefill-tokens") { Description = "Prompt tokens prefilled per budget per step; longer prompts are prefilled in chunks while running sequences go on decoding (0: every joined prompt at once)." };
         var maxTokens = new Option<int>("--max-tokens") { Description = "Largest max_tokens (and the default).", DefaultValueFactory = _ => 256 };
         var host = new Option<string>("--host") { Description = "Address to bind (an IP; 0.0.0.0 for all).", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port") { Description = "Port (0: any free port).", DefaultValueFactory = _ => 8000 };
@@ -25,14 +26,14 @@ public static class ServeCommand
         var threads = new Option<int>("--threads") { Description = "Torch CPU threads (0: libtorch's default)." };
         var command = new Command("serve", "Serve every budget of an elastic checkpoint over an OpenAI-compatible HTTP API.")
         {
-            checkpoint, budgets, defaultBudget, loadOnly, maxBatch, maxQueue, maxPrompt, maxTokens, host, port, drain, degradeWait, maxBody, threads,
+            checkpoint, budgets, defaultBudget, loadOnly, maxBatch, maxQueue, maxPrompt, maxPrefill, maxTokens, host, port, drain, degradeWait, maxBody, threads,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
             int[] positive = [parse.GetValue(maxBatch), parse.GetValue(maxQueue), parse.GetValue(maxPrompt), parse.GetValue(maxTokens)];
-            if (positive.Any(v => v < 1) || parse.GetValue(port) is < 0 or > 65535 || parse.GetValue(drain) < 0 || parse.GetValue(maxBody) < 1)
+            if (positive.Any(v => v < 1) || parse.GetValue(port) is < 0 or > 65535 || parse.GetValue(drain) < 0 || parse.GetValue(maxBody) < 1 || parse.GetValue(maxPrefill) < 0)
             {
-                await Console.Error.WriteLineAsync("nestor serve: --max-batch, --max-queue, --max-prompt-tokens, --max-tokens and --max-body-bytes must be positive, --port 0..65535, --drain-timeout ≥ 0");
+                await Console.Error.WriteLineAsync("nestor serve: --max-batch, --max-queue, --max-prompt-tokens, --max-tokens and --max-body-bytes must be positive, --max-prefill-tokens ≥ 0, --port 0..65535, --drain-timeout ≥ 0");
                 return 2;
             }
 
@@ -45,6 +46,7 @@ public static class ServeCommand
                 MaxBatch = parse.GetValue(maxBatch),
                 MaxQueue = parse.GetValue(maxQueue),
                 MaxPromptTokens = parse.GetValue(maxPrompt),
+                MaxPrefillTokens = parse.GetValue(maxPrefill),
                 MaxTokens = parse.GetValue(maxTokens),
                 Host = parse.GetValue(host)!,
                 Port = parse.GetValue(port),

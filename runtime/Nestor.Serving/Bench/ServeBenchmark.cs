@@ -8,7 +8,9 @@ public sealed record ServeBenchmarkResult(
     double BatchingSpeedupC16,
     double SmallestVsFullThroughput,
     double RssAllBudgetsOverFullOnly,
-    double TtftP99MsC16)
+    double TtftP99MsC16,
+    double BatchingSpeedupC16Cpu = double.NaN,
+    double SmallestVsFullCpu = double.NaN)
 {
     public string ToJson() => JsonSerializer.Serialize(new Dictionary<string, double>
     {
@@ -16,6 +18,8 @@ public sealed record ServeBenchmarkResult(
         ["smallest_vs_full_throughput"] = Math.Round(SmallestVsFullThroughput, 3),
         ["rss_all_budgets_over_full_only"] = Math.Round(RssAllBudgetsOverFullOnly, 3),
         ["ttft_p99_ms_c16"] = Math.Round(TtftP99MsC16, 1),
+        ["batching_speedup_c16_per_cpu_second"] = Math.Round(BatchingSpeedupC16Cpu, 3),
+        ["smallest_vs_full_per_cpu_second"] = Math.Round(SmallestVsFullCpu, 3),
     });
 }
 
@@ -69,24 +73,28 @@ public static class ServeBenchmark
             Budgets = [(budget, 1)],
         };
 
-        async Task<LoadResult> Measure(ServerProcess server, string title, LoadOptions options)
+        // Tokens per CPU-second of the server process: on a machine shared with other jobs, wall-clock throughput
+        // measures the neighbours as much as the server; the server's own CPU time does much less so.
+        async Task<(LoadResult Load, double TokensPerCpuSecond)> Measure(ServerProcess server, string title, LoadOptions options)
         {
+            var cpu = server.CpuTime();
             var result = await new LoadGenerator(server.Client).RunAsync(options, cancellationToken);
-            log($"== {title}");
+            double cpuSeconds = (server.CpuTime() - cpu).TotalSeconds;
+            log($"== {title}: server CPU {cpuSeconds:F2} s for {result.Seconds:F2} s, {result.All.OutputTokens / cpuSeconds:F0} tokens per CPU-second");
             log(LoadGenerator.Table(result));
             if (result.All.Errors > 0)
             {
                 throw new InvalidOperationException($"{title}: {result.All.Errors} requests failed");
             }
 
-            return result;
+            return (result, result.All.OutputTokens / cpuSeconds);
         }
 
         // The three loads alternate over rounds, so a change in the machine's other load hits them alike; each figure is
         // the median over rounds.
-        var c1 = new List<LoadResult>();
-        var c16 = new List<LoadResult>();
-        var small = new List<LoadResult>();
+        var c1 = new List<(LoadResult Load, double TokensPerCpuSecond)>();
+        var c16 = new List<(LoadResult Load, double TokensPerCpuSecond)>();
+        var small = new List<(LoadResult Load, double TokensPerCpuSecond)>();
         long rssAll;
         await using (var server = await ServerProcess.StartAsync(settings.Nestor, common, TimeSpan.FromMinutes(5), cancellationToken))
         {
@@ -102,6 +110,7 @@ public static class ServeBenchmark
                 small.Add(await Measure(server, $"round {round}: {smallest}, concurrency 16", Load(smallest, 16, settings.RequestsC16)));
             }
 
+            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken); // idle: the server gives free heap pages back
             (rssAll, var peakAll) = server.Memory();
             log($"all budgets: RSS {rssAll / 1048576.0:F1} MiB (peak {peakAll / 1048576.0:F1} MiB)");
         }
@@ -111,6 +120,7 @@ public static class ServeBenchmark
         {
             await new LoadGenerator(server.Client).RunAsync(Load(full, 4, 8), cancellationToken);
             await Measure(server, $"{full} loaded alone, concurrency 16", Load(full, 16, settings.RequestsC16));
+            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
             (rssFull, var peakFull) = server.Memory();
             log($"{full} only: RSS {rssFull / 1048576.0:F1} MiB (peak {peakFull / 1048576.0:F1} MiB)");
         }
@@ -121,10 +131,13 @@ public static class ServeBenchmark
             return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
         }
 
-        double tps1 = Median(c1.Select(r => r.All.TokensPerSecond)), tps16 = Median(c16.Select(r => r.All.TokensPerSecond));
-        double tpsSmall = Median(small.Select(r => r.All.TokensPerSecond));
-        var result = new ServeBenchmarkResult(tps16 / tps1, tpsSmall / tps16, (double)rssAll / rssFull, Median(c16.Select(r => r.All.TtftMs.P99)));
+        double tps1 = Median(c1.Select(r => r.Load.All.TokensPerSecond)), tps16 = Median(c16.Select(r => r.Load.All.TokensPerSecond));
+        double tpsSmall = Median(small.Select(r => r.Load.All.TokensPerSecond));
+        double cpu1 = Median(c1.Select(r => r.TokensPerCpuSecond)), cpu16 = Median(c16.Select(r => r.TokensPerCpuSecond));
+        double cpuSmall = Median(small.Select(r => r.TokensPerCpuSecond));
+        var result = new ServeBenchmarkResult(tps16 / tps1, tpsSmall / tps16, (double)rssAll / rssFull, Median(c16.Select(r => r.Load.All.TtftMs.P99)), cpu16 / cpu1, cpuSmall / cpu16);
         log($"medians over {settings.Rounds} rounds: {full} c1 {tps1:F1} tok/s, c16 {tps16:F1} tok/s; {smallest} c16 {tpsSmall:F1} tok/s");
+        log($"per CPU-second of the server: {full} c1 {cpu1:F0}, c16 {cpu16:F0}; {smallest} c16 {cpuSmall:F0} tokens; load average after: {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a")}");
         return result;
     }
 }

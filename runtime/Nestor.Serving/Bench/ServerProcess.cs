@@ -95,6 +95,13 @@ public sealed class ServerProcess : IAsyncDisposable
         return (Field(status, "VmRSS:"), Field(status, "VmHWM:"));
     }
 
+    /// <summary>CPU time the server process has used so far (user and system, all threads).</summary>
+    public TimeSpan CpuTime()
+    {
+        _process.Refresh();
+        return _process.TotalProcessorTime;
+    }
+
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();

@@ -25,4 +25,9 @@ public interface IModelEngine : IDisposable
 
     /// <summary>Advances each slot by one token; returns the next-token logits.</summary>
     float[][] Decode(string budget, IReadOnlyList<int> slots, IReadOnlyList<long> tokens);
+
+    /// <summary>Called when no work came for a while: a chance to give memory back.</summary>
+    void Idle()
+    {
+    }
 }

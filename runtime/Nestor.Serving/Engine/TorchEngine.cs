@@ -59,6 +59,9 @@ public sealed class TorchEngine : IModelEngine
         return Rows(logits);
     }
 
+    /// <summary>Gives the heap's free pages (the last steps' temporaries) back to the system.</summary>
+    public void Idle() => GlibcMalloc.Trim();
+
     private static float[][] Rows(Tensor logits)
     {
         using var host = logits.to(ScalarType.Float32).cpu();

@@ -116,7 +116,7 @@ public sealed class ServingHost : IAsyncDisposable
                     TorchSharp.torch.set_num_threads(options.Threads);
                 }
 
-                bool fixedThreshold = GlibcMalloc.FixMmapThreshold(128 * 1024);
+                bool fixedThreshold = GlibcMalloc.FixMmapThreshold(GlibcMalloc.ServerThreshold);
                 TorchEngine engine;
                 try
                 {
@@ -133,7 +133,7 @@ public sealed class ServingHost : IAsyncDisposable
                     engine.CacheBytes / 1048576.0, options.MaxBatch, fixedThreshold);
                 return engine;
             },
-            tokenizer, options.MaxBatch, options.MaxQueue, metrics, logger);
+            tokenizer, options.MaxBatch, options.MaxQueue, metrics, logger, options.MaxPrefillTokens);
         metrics.ModelInfo.WithLabels(manifest.Name, checkpoint.Digest ?? "", string.Join(",", served), options.LoadOnly ?? "", checkpoint.Config.DType.ToString()).Set(1);
 
         var catalog = new ModelCatalog(manifest, served, defaultBudget, DateTimeOffset.UtcNow);

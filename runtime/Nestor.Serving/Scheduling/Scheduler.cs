@@ -7,9 +7,11 @@ namespace Nestor.Serving.Scheduling;
 /// <summary>
 /// Iteration-level continuous batching over an <see cref="IModelEngine"/>. One engine thread runs steps; in each step,
 /// for every budget with work (taking turns which budget goes first), waiting requests join the budget's running batch
-/// up to <c>maxBatch</c> (FIFO) and are prefilled in one pass, and the sequences already running advance one token in
-/// one decode pass. Sequences leave the batch the step they finish or are cancelled, freeing their slot for the next
-/// step. Each budget has its own queue and its own <c>maxBatch</c> slots, so no budget waits behind another.
+/// up to <c>maxBatch</c> (FIFO), up to <c>maxPrefillTokens</c> prompt tokens of the joined sequences are prefilled in
+/// one pass (longer prompts continue in the next steps: chunked prefill), and the sequences past their prompt advance
+/// one token in one decode pass. Sequences leave the batch the step they finish or are cancelled, freeing their slot
+/// for the next step. Each budget has its own queue and its own <c>maxBatch</c> slots, so no budget waits behind
+/// another.
 /// </summary>
 public sealed class Scheduler : IDisposable
 {
@@ -17,7 +19,7 @@ public sealed class Scheduler : IDisposable
     private readonly ITokenizer _tokenizer;
     private readonly ServingMetrics _metrics;
     private readonly ILogger _logger;
-    private readonly int _maxBatch, _maxQueue;
+    private readonly int _maxBatch, _maxQueue, _maxPrefillTokens;
     private readonly Lock _gate = new();
     private readonly SemaphoreSlim _signal = new(0);
     private readonly Dictionary<string, Queue<Sequence>> _waiting = [];
@@ -32,8 +34,11 @@ public sealed class Scheduler : IDisposable
     private volatile bool _ready, _draining, _stopping;
     private int _turn;
 
-    public Scheduler(Func<IModelEngine> engineFactory, ITokenizer tokenizer, int maxBatch, int maxQueue, ServingMetrics metrics, ILogger logger)
+    /// <param name="maxPrefillTokens">prompt tokens prefilled per budget per step; 0: every joined prompt at once.</param>
+    public Scheduler(Func<IModelEngine> engineFactory, ITokenizer tokenizer, int maxBatch, int maxQueue, ServingMetrics metrics, ILogger logger, int maxPrefillTokens = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxPrefillTokens);
+        _maxPrefillTokens = maxPrefillTokens;
         _engineFactory = engineFactory;
         _tokenizer = tokenizer;
         _maxBatch = maxBatch;
@@ -208,11 +213,18 @@ public sealed class Scheduler : IDisposable
 
         try
         {
+            bool idled = false;
             while (!_stopping)
             {
-                _signal.Wait(TimeSpan.FromMilliseconds(200));
+                if (!_signal.Wait(TimeSpan.FromMilliseconds(200)) && !idled)
+                {
+                    _engine.Idle(); // once per idle spell, after 200 ms without work
+                    idled = true;
+                }
+
                 while (!_stopping && Step())
                 {
+                    idled = false;
                 }
             }
         }
@@ -322,17 +334,43 @@ public sealed class Scheduler : IDisposable
             Leave(engine, running, s, FinishReasons.Cancelled);
         }
 
-        var decoding = running.OrderBy(s => s.Slot).ToList();
+        // Sequences past their prompt decode; the others (joined now or earlier) get the next chunk of their prompt.
+        var decoding = running.Where(s => s.Prefilled == s.Request.Prompt.Count).OrderBy(s => s.Slot).ToList();
         foreach (var s in joined)
         {
             s.Slot = engine.AllocateSlot(budget);
             running.Add(s);
         }
 
-        if (joined.Count > 0)
+        var prefilling = new List<Sequence>();
+        var chunks = new List<IReadOnlyList<long>>();
+        int room = _maxPrefillTokens > 0 ? _maxPrefillTokens : int.MaxValue;
+        foreach (var s in running.Where(s => s.Prefilled < s.Request.Prompt.Count).OrderBy(s => s.Arrival))
         {
-            Forward(engine, budget, running, joined, () => engine.Prefill(budget, [.. joined.Select(s => s.Slot)], [.. joined.Select(s => s.Request.Prompt)]));
-            _metrics.PromptTokens.WithLabels(budget).Inc(joined.Sum(s => s.Request.Prompt.Count));
+            if (room == 0)
+            {
+                break;
+            }
+
+            int take = Math.Min(room, s.Request.Prompt.Count - s.Prefilled);
+            chunks.Add(s.Prefilled == 0 && take == s.Request.Prompt.Count ? s.Request.Prompt : [.. s.Request.Prompt.Skip(s.Prefilled).Take(take)]);
+            prefilling.Add(s);
+            room -= take;
+        }
+
+        if (prefilling.Count > 0)
+        {
+            Forward(engine, budget, running, prefilling, () =>
+            {
+                var logits = engine.Prefill(budget, [.. prefilling.Select(s => s.Slot)], chunks);
+                for (int i = 0; i < prefilling.Count; i++)
+                {
+                    prefilling[i].Prefilled += chunks[i].Count;
+                }
+
+                return logits;
+            });
+            _metrics.PromptTokens.WithLabels(budget).Inc(chunks.Sum(c => c.Count));
         }
 
         if (decoding.Count > 0)
@@ -340,10 +378,13 @@ public sealed class Scheduler : IDisposable
             Forward(engine, budget, running, decoding, () => engine.Decode(budget, [.. decoding.Select(s => s.Slot)], [.. decoding.Select(s => s.LastToken)]));
         }
 
-        return joined.Count > 0 || decoding.Count > 0;
+        return prefilling.Count > 0 || decoding.Count > 0;
     }
 
-    /// <summary>One forward pass over <paramref name="batch"/>, then a token for each; finished sequences leave.</summary>
+    /// <summary>
+    /// One forward pass over <paramref name="batch"/>, then a token for each sequence whose prompt is complete (a sequence
+    /// part way through a chunked prompt has nothing to sample yet); finished sequences leave.
+    /// </summary>
     private void Forward(IModelEngine engine, string budget, List<Sequence> running, List<Sequence> batch, Func<float[][]> pass)
     {
         float[][] logits;
@@ -367,6 +408,11 @@ public sealed class Scheduler : IDisposable
         for (int i = 0; i < batch.Count; i++)
         {
             var s = batch[i];
+            if (s.Prefilled < s.Request.Prompt.Count)
+            {
+                continue;
+            }
+
             var token = s.Sampler.Next(logits[i]);
             if (s.Generated == 0)
             {

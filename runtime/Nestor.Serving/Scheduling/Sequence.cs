@@ -53,6 +53,9 @@ public sealed class Sequence
 
     internal int Slot { get; set; } = -1;
 
+    /// <summary>Prompt tokens already in the slot's cache (less than the prompt while a chunked prefill goes on).</summary>
+    internal int Prefilled { get; set; }
+
     internal long LastToken { get; set; }
 
     internal int Generated { get; set; }
