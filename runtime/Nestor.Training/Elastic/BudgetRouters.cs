@@ -8,7 +8,7 @@ namespace Nestor.Training.Elastic;
 
 /// <summary>
 /// One router per axis (paper: budget one-hot → Linear(n_budgets, hidden) → LeakyReLU → Linear(hidden, choices)).
-/// A choice is drawn with Gumbel-softmax at temperature τ: the forward value is the hard one-hot of the argmax, the
+/// A choice is drawn with Gumbel-softmax on logits / τ (τ annealed): the forward value is the hard one-hot of the argmax, the
 /// gradient that of the soft sample (straight-through). Choices become prefix masks over the importance-sorted
 /// weights, and a differentiable parameter count for the size loss.
 /// </summary>
@@ -77,7 +77,8 @@ public sealed class BudgetRouters : nn.Module
         Sample(budget, temperature, generator, scores => [.. scores.Select(ArgMax)]).Choice;
 
     /// <summary>
-    /// A Gumbel-softmax straight-through choice whose hard (forward) value is <paramref name="pick"/>'s decision over
+    /// A Gumbel-softmax straight-through choice on the logits divided by the temperature (so the hard choice is a
+    /// draw from softmax(logits / τ): random early, nearly the argmax once τ has annealed), whose hard (forward) value is <paramref name="pick"/>'s decision over
     /// the perturbed logits (one array per axis, in <see cref="SearchSpace.Axes"/> order; the plain argmax per axis
     /// is the unconstrained choice), and whose gradient is the soft sample's.
     /// </summary>
@@ -89,14 +90,14 @@ public sealed class BudgetRouters : nn.Module
         {
             var logits = routers[axis.ToString()].call(onehot);
             var uniform = rand(logits.shape, generator: generator).clamp(1e-9, 1 - 1e-9);
-            perturbed.Add(logits - (-uniform.log()).log());
+            perturbed.Add((logits / temperature) - (-uniform.log()).log());
         }
 
         var index = pick([.. perturbed.Select(p => p.detach().data<float>().ToArray())]);
         var result = new Dictionary<Axis, Tensor>();
         for (int a = 0; a < SearchSpace.Axes.Length; a++)
         {
-            var soft = nn.functional.softmax(perturbed[a] / temperature, 0);
+            var soft = nn.functional.softmax(perturbed[a], 0);
             var hard = nn.functional.one_hot(tensor((long)index[a]), soft.shape[0]).to_type(soft.dtype);
             result[SearchSpace.Axes[a]] = hard - soft.detach() + soft;
         }
