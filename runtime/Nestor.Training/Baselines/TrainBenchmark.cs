@@ -21,7 +21,8 @@ public sealed record TrainBenchmarkResult(
     double TrainTokensPerSecond,
     IReadOnlyDictionary<string, double>? UniformStage2Accuracy,
     IReadOnlyDictionary<string, double>? SampledAccuracy = null,
-    long TokensSampled = 0);
+    long TokensSampled = 0,
+    string SeparateData = "curriculum");
 
 /// <summary>
 /// The training benchmark: elastify the teacher with a configuration, evaluate every budget, then the two baselines
@@ -32,7 +33,7 @@ public sealed record TrainBenchmarkResult(
 public static class TrainBenchmark
 {
     public static TrainBenchmarkResult Run(string configPath, string workRoot, string volumeRoot, bool compareUniform, Action<string> log, CancellationToken cancellationToken,
-        bool compareSampled = false)
+        bool compareSampled = false, bool separateMixed = false)
     {
         var config = ConfigFile.Load(configPath);
         var plan = ElastifyPlan.Resolve(config, configPath, Path.Combine(workRoot, "checkpoints", "bench"), volumeRoot);
@@ -71,6 +72,11 @@ public static class TrainBenchmark
 
         // Same data as the elastic run (its batches, step for step), same teacher and learning-rate schedule; at most as
         // many steps per budget as the elastic run took in all; validation every sixteenth of that.
+        // With separateMixed, the separate runs draw mixed-length chains at the last stage's sequence length from the
+        // first step (no short-chain stage), as a prune-then-distil recipe without the elastic curriculum would.
+        IReadOnlyList<StagePlan> separateStages = separateMixed
+            ? [plan.Stages[^1] with { Name = "mixed", Steps = (int)elastic.Step, Examples = ExampleLength.Mixed }]
+            : plan.Stages;
         var separate = new List<SeparateRun>();
         foreach (var b in budgets.Where(b => b.Params < ParameterCount.Of(teacher.Config)))
         {
@@ -78,7 +84,7 @@ public static class TrainBenchmark
             using var student = NemotronHForCausalLM.Load(plan.TeacherPath);
             student.ApplyPermutation(scores.ToPermutation(student.Config));
             int evalEvery = Math.Max(1, (int)(elastic.Step / 16));
-            separate.Add(SeparateDistillation.Run(student, teacher, b, data, tokenizer, validation, elasticValidation[b.Name], plan.Stages, elastic.Step,
+            separate.Add(SeparateDistillation.Run(student, teacher, b, data, tokenizer, validation, elasticValidation[b.Name], separateStages, elastic.Step,
                 plan.BatchSize, plan.LearningRate, plan.WarmupSteps, plan.WeightDecay, plan.Seed, evalEvery, log));
         }
 
@@ -104,7 +110,7 @@ public static class TrainBenchmark
 
         return new TrainBenchmarkResult(teacherEval.Accuracy, teacherEval.Perplexity, ParameterCount.Of(teacher.Config),
             [.. budgets.Select(b => (b, elastic.Eval!.Budgets[b.Name]))], naive, separate, elastic.Tokens, elastic.BudgetTokens, elastic.TrainTokensPerSecond, uniform,
-            sampled, sampledTokens);
+            sampled, sampledTokens, separateMixed ? "mixed" : "curriculum");
     }
 
     private static ElastifyResult Elastify(ElastifyPlan plan, string root, Action<string> log, CancellationToken cancellationToken)
@@ -190,6 +196,7 @@ public static class TrainBenchmark
         ["separate_to_elastic_budget_token_ratio"] = r.BudgetTokensElastic == 0 ? null : Math.Round((double)r.Separate.Sum(s => s.TokensToTarget) / r.BudgetTokensElastic, 3),
         ["params_fraction_by_budget"] = r.Elastic.ToDictionary(e => e.Budget.Name, e => Math.Round(e.Budget.Params / (double)r.TeacherParams, 4)),
         ["separate_reached_all"] = r.Separate.All(s => s.Reached),
+        ["separate_data"] = r.SeparateData,
         ["separate_to_elastic_token_ratio"] = r.TokensElastic == 0 ? null : Math.Round((double)r.Separate.Sum(s => s.TokensToTarget) / r.TokensElastic, 3),
         ["train_tokens_per_s"] = Math.Round(r.TrainTokensPerSecond, 1),
         ["full_acc_uniform_stage2"] = r.UniformStage2Accuracy?.GetValueOrDefault(r.Elastic[0].Budget.Name),
