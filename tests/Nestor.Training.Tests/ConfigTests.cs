@@ -61,6 +61,8 @@ public sealed class ConfigTests
     [InlineData("dataset: {builtin: {task: chess}}", "unknown task")]
     [InlineData("dataset: {builtin: {task: arith-chains, options: {colour: red}}}", "colour")]
     [InlineData("parentModel: {checkpoint: {path: nowhere}}", "no checkpoint")]
+    [InlineData("trainerOptions: {budgetsPerStep: some}", "trainerOptions.budgetsPerStep")]
+    [InlineData("trainerOptions: {sizeTolerance: 1.5}", "trainerOptions.sizeTolerance")]
     public void BadConfigurationsNameTheField(string line, string expected)
     {
         using var scratch = new ScratchDirectory("train-config");

@@ -102,6 +102,12 @@ public sealed class ElastifyProcessTests
         }
 
         Assert.Contains("\"event\":\"progress\"", first.StandardOutput, StringComparison.Ordinal);
+        AssertBudgetsNearTheirTargets(scratch.Combine(reference.Path));
+
+        // Every budget ran on every batch: the budget tokens are three times the data tokens.
+        var (tokens, budgetTokens) = StateTokens(straight.State(12)!);
+        Assert.Equal(progress.Tokens, tokens);
+        Assert.Equal(3 * tokens, budgetTokens);
 
         // The same run, killed with SIGKILL once it has checkpointed step 4, then run again.
         var killed = new Run(scratch, "killed");
@@ -144,6 +150,52 @@ public sealed class ElastifyProcessTests
         Assert.True(rerun.ExitCode == 0, rerun.Combined);
         Assert.Contains($"\"step\":{stopped.Step}", rerun.StandardOutput, StringComparison.Ordinal);
         Assert.Equal(RunPhase.Succeeded, run.Progress.Phase);
+    }
+
+    [Fact]
+    public async Task OneSampledBudgetPerBatchCountsEachDataTokenOnce()
+    {
+        using var scratch = new ScratchDirectory("train-e2e");
+        var config = Setup(scratch, TinyTeacher.ConfigYaml(extra: "  trainerOptions:\n    budgetsPerStep: sampled\n    evalExamples: 2"));
+        var run = new Run(scratch, "run");
+        var result = await ProcessRunner.RunAsync(Nestor, run.Args(config), timeout: Timeout);
+        Assert.True(result.ExitCode == 0, result.Combined);
+        var (tokens, budgetTokens) = StateTokens(run.State(8)!);
+        Assert.True(tokens > 0);
+        Assert.Equal(tokens, budgetTokens);
+        AssertBudgetsNearTheirTargets(scratch.Combine(run.Progress.Checkpoint!.Path));
+    }
+
+    [Fact]
+    public async Task AStateOfAnOlderSchemaIsRefusedWithExitTwo()
+    {
+        using var scratch = new ScratchDirectory("train-e2e");
+        var config = Setup(scratch, TinyTeacher.ConfigYaml());
+        var run = new Run(scratch, "run");
+        var old = Path.Combine(run.Work, "state", "step-00000002");
+        Directory.CreateDirectory(old);
+        File.WriteAllText(Path.Combine(old, "state.json"), """{"schema_version": 1, "step": 2, "tokens": 64, "fingerprint": "x", "layer_ranking": [0, 1, 2, 3, 4]}""");
+        var result = await ProcessRunner.RunAsync(Nestor, run.Args(config), timeout: Timeout);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("trainer state schema 1", result.StandardError, StringComparison.Ordinal);
+    }
+
+    private static (long Tokens, long BudgetTokens) StateTokens(string folder)
+    {
+        using var state = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "state.json")));
+        Assert.Equal(2, state.RootElement.GetProperty("schema_version").GetInt32());
+        return (state.RootElement.GetProperty("tokens").GetInt64(), state.RootElement.GetProperty("budget_tokens").GetInt64());
+    }
+
+    /// <summary>The exported budgets are within the default size tolerance (3 %) of their targets.</summary>
+    private static void AssertBudgetsNearTheirTargets(string checkpointPath)
+    {
+        using var checkpoint = CheckpointDirectory.Open(checkpointPath);
+        foreach (var budget in checkpoint.Manifest.Budgets)
+        {
+            long target = budget.TargetParams!.Value;
+            Assert.True(Math.Abs(budget.Params - target) <= 0.03 * target, $"{budget.Name}: {budget.Params:N0} parameters for a target of {target:N0}");
+        }
     }
 
     [Fact]

@@ -20,10 +20,17 @@ public static class BenchTrainCommand
         var config = new Option<string>("--config") { Description = "The elastify configuration (paths relative to the current folder).", DefaultValueFactory = _ => DefaultConfig };
         var work = new Option<string>("--work-dir") { Description = "Scratch folder for the runs.", DefaultValueFactory = _ => Path.Combine(Path.GetTempPath(), "nestor-bench-train") };
         var uniform = new Option<bool>("--compare-uniform") { Description = "Also run elastify with uniform budget sampling in stage 2 (the paper's ablation)." };
+        var sampled = new Option<bool>("--compare-sampled") { Description = "Also run elastify with one budget per batch, drawn by the stage's weights (instead of every budget on every batch)." };
+        var separateData = new Option<string>("--separate-data")
+        {
+            Description = "Data of the separate-distillation baseline: 'curriculum' (the elastic run's own batches, stage by stage) or 'mixed' (mixed-length chains at the last stage's sequence length throughout).",
+            DefaultValueFactory = _ => "curriculum",
+        };
+        separateData.AcceptOnlyFromAmong("curriculum", "mixed");
         var threads = new Option<int>("--threads") { Description = "Torch CPU threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
         var command = new Command("train", "Elastic training against naive pruning and separate distillation; the last line is JSON.")
         {
-            config, work, uniform, threads,
+            config, work, uniform, sampled, separateData, threads,
         };
         command.SetAction(parse =>
         {
@@ -42,7 +49,13 @@ public static class BenchTrainCommand
             try
             {
                 var result = TrainBenchmark.Run(parse.GetValue(config)!, parse.GetValue(work)!, Directory.GetCurrentDirectory(), parse.GetValue(uniform),
-                    line => Console.Error.WriteLine(line), stop.Token);
+                    line => Console.Error.WriteLine(line), stop.Token, parse.GetValue(sampled),
+                    parse.GetValue(separateData) == "mixed");
+                if (File.Exists("/proc/loadavg"))
+                {
+                    Console.WriteLine($"load average after: {File.ReadAllText("/proc/loadavg").Trim()} (other processes share these processors)");
+                }
+
                 foreach (var row in TrainBenchmark.Table(result))
                 {
                     Console.WriteLine(row);

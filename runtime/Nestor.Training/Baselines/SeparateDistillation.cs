@@ -1,5 +1,6 @@
 using Nestor.Checkpoint;
 using Nestor.Kernels;
+using Nestor.Training.Config;
 using Nestor.Training.Data;
 using Nestor.Training.Evaluation;
 using static TorchSharp.torch;
@@ -16,29 +17,34 @@ public sealed record SeparateRun(string Budget, long Params, double TargetAccura
 /// </summary>
 public static class SeparateDistillation
 {
-    /// <summary>Trains one budget's sub-network of <paramref name="pruned"/> (modified in place) until it reaches
-    /// <paramref name="targetAccuracy"/> on <paramref name="validation"/> or spends <paramref name="tokenCap"/> tokens.</summary>
+    /// <summary>
+    /// Trains one budget's sub-network of <paramref name="pruned"/> (modified in place) until it reaches
+    /// <paramref name="targetAccuracy"/> on <paramref name="validation"/> or has run <paramref name="maxSteps"/> steps.
+    /// Step t takes the batch the elastic run took at step t (same seed, stage, example lengths, sequence length and
+    /// batch size; the last stage repeats past its end) and the elastic run's learning-rate schedule over
+    /// <paramref name="maxSteps"/> steps, so the two are compared on the same data.
+    /// </summary>
     public static SeparateRun Run(NemotronHForCausalLM pruned, NemotronHForCausalLM teacher, ElasticBudget budget, ITaskData data,
-        TrainingTokenizer tokenizer, IReadOnlyList<TextExample> validation, double targetAccuracy, long tokenCap, int batchSize, int sequenceLength,
-        double learningRate, long seed, int evalEvery, Action<string> log)
+        TrainingTokenizer tokenizer, IReadOnlyList<TextExample> validation, double targetAccuracy, IReadOnlyList<StagePlan> stages, long maxSteps,
+        int batchSize, double learningRate, int warmupSteps, double weightDecay, long seed, int evalEvery, Action<string> log)
     {
         var parameters = pruned.parameters().ToList();
-        using var optimizer = optim.AdamW(parameters, learningRate, weight_decay: 0);
+        using var optimizer = optim.AdamW(parameters, learningRate, weight_decay: weightDecay);
         long tokens = 0, step = 0;
-        long totalSteps = Math.Max(1, tokenCap / ((long)batchSize * sequenceLength));
         EvalResult Score() => Evaluator.Evaluate(pruned, pruned.View(budget, detached: true), validation, tokenizer);
         var current = Score();
-        while (current.Accuracy < targetAccuracy && tokens < tokenCap)
+        while (current.Accuracy < targetAccuracy && step < maxSteps)
         {
+            var stage = StageAt(stages, step);
             using (var scope = NewDisposeScope())
             {
                 foreach (var group in optimizer.ParamGroups)
                 {
-                    group.LearningRate = Schedule.Cosine(step, totalSteps, 0, learningRate);
+                    group.LearningRate = Schedule.Cosine(step, maxSteps, warmupSteps, learningRate);
                 }
 
                 using var batch = TrainingBatch.Pack(data, tokenizer, DeterministicRandom.For(seed, DeterministicRandom.TrainBatch, step),
-                    ExampleLength.Mixed, batchSize, sequenceLength);
+                    stage.Examples, batchSize, stage.SequenceLength);
                 Tensor teacherLogits;
                 using (no_grad())
                 {
@@ -55,7 +61,7 @@ public static class SeparateDistillation
                 step++;
             }
 
-            if (step % evalEvery == 0 || tokens >= tokenCap)
+            if (step % evalEvery == 0 || step >= maxSteps)
             {
                 current = Score();
                 log(JsonLine.Of(("event", "separate"), ("budget", budget.Name), ("step", step), ("tokens", tokens), ("accuracy", current.Accuracy)));
@@ -63,5 +69,21 @@ public static class SeparateDistillation
         }
 
         return new SeparateRun(budget.Name, budget.Params, targetAccuracy, tokens, current.Accuracy >= targetAccuracy, current);
+    }
+
+    /// <summary>The stage a step falls in (the last one past the end).</summary>
+    public static StagePlan StageAt(IReadOnlyList<StagePlan> stages, long step)
+    {
+        long start = 0;
+        foreach (var stage in stages)
+        {
+            start += stage.Steps;
+            if (step < start)
+            {
+                return stage;
+            }
+        }
+
+        return stages[^1];
     }
 }

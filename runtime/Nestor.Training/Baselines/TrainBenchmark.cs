@@ -17,8 +17,12 @@ public sealed record TrainBenchmarkResult(
     IReadOnlyList<(ElasticBudget Budget, EvalResult Eval)> NaivePrune,
     IReadOnlyList<SeparateRun> Separate,
     long TokensElastic,
+    long BudgetTokensElastic,
     double TrainTokensPerSecond,
-    IReadOnlyDictionary<string, double>? UniformStage2Accuracy);
+    IReadOnlyDictionary<string, double>? UniformStage2Accuracy,
+    IReadOnlyDictionary<string, double>? SampledAccuracy = null,
+    long TokensSampled = 0,
+    string SeparateData = "curriculum");
 
 /// <summary>
 /// The training benchmark: elastify the teacher with a configuration, evaluate every budget, then the two baselines
@@ -28,7 +32,8 @@ public sealed record TrainBenchmarkResult(
 /// </summary>
 public static class TrainBenchmark
 {
-    public static TrainBenchmarkResult Run(string configPath, string workRoot, string volumeRoot, bool compareUniform, Action<string> log, CancellationToken cancellationToken)
+    public static TrainBenchmarkResult Run(string configPath, string workRoot, string volumeRoot, bool compareUniform, Action<string> log, CancellationToken cancellationToken,
+        bool compareSampled = false, bool separateMixed = false)
     {
         var config = ConfigFile.Load(configPath);
         var plan = ElastifyPlan.Resolve(config, configPath, Path.Combine(workRoot, "checkpoints", "bench"), volumeRoot);
@@ -65,17 +70,22 @@ public static class TrainBenchmark
             }
         }
 
+        // Same data as the elastic run (its batches, step for step), same teacher and learning-rate schedule; at most as
+        // many steps per budget as the elastic run took in all; validation every sixteenth of that.
+        // With separateMixed, the separate runs draw mixed-length chains at the last stage's sequence length from the
+        // first step (no short-chain stage), as a prune-then-distil recipe without the elastic curriculum would.
+        IReadOnlyList<StagePlan> separateStages = separateMixed
+            ? [plan.Stages[^1] with { Name = "mixed", Steps = (int)elastic.Step, Examples = ExampleLength.Mixed }]
+            : plan.Stages;
         var separate = new List<SeparateRun>();
-        long perBudgetCap = Math.Max(1, elastic.Tokens);
-        var stage = plan.Stages[^1];
         foreach (var b in budgets.Where(b => b.Params < ParameterCount.Of(teacher.Config)))
         {
             cancellationToken.ThrowIfCancellationRequested();
             using var student = NemotronHForCausalLM.Load(plan.TeacherPath);
             student.ApplyPermutation(scores.ToPermutation(student.Config));
-            int evalEvery = Math.Max(1, (int)(perBudgetCap / ((long)plan.BatchSize * stage.SequenceLength) / 8));
-            separate.Add(SeparateDistillation.Run(student, teacher, b, data, tokenizer, validation, elasticValidation[b.Name], perBudgetCap,
-                plan.BatchSize, stage.SequenceLength, plan.LearningRate, plan.Seed + 1, evalEvery, log));
+            int evalEvery = Math.Max(1, (int)(elastic.Step / 16));
+            separate.Add(SeparateDistillation.Run(student, teacher, b, data, tokenizer, validation, elasticValidation[b.Name], separateStages, elastic.Step,
+                plan.BatchSize, plan.LearningRate, plan.WarmupSteps, plan.WeightDecay, plan.Seed, evalEvery, log));
         }
 
         Dictionary<string, double>? uniform = null;
@@ -89,8 +99,18 @@ public static class TrainBenchmark
             uniform = run.Eval!.Budgets.ToDictionary(p => p.Key, p => p.Value.Accuracy ?? 0);
         }
 
+        Dictionary<string, double>? sampled = null;
+        long sampledTokens = 0;
+        if (compareSampled)
+        {
+            var run = Elastify(plan with { BudgetsPerStep = BudgetsPerStep.Sampled }, Path.Combine(workRoot, "sampled"), log, cancellationToken);
+            sampled = run.Eval!.Budgets.ToDictionary(p => p.Key, p => p.Value.Accuracy ?? 0);
+            sampledTokens = run.Tokens;
+        }
+
         return new TrainBenchmarkResult(teacherEval.Accuracy, teacherEval.Perplexity, ParameterCount.Of(teacher.Config),
-            [.. budgets.Select(b => (b, elastic.Eval!.Budgets[b.Name]))], naive, separate, elastic.Tokens, elastic.TrainTokensPerSecond, uniform);
+            [.. budgets.Select(b => (b, elastic.Eval!.Budgets[b.Name]))], naive, separate, elastic.Tokens, elastic.BudgetTokens, elastic.TrainTokensPerSecond, uniform,
+            sampled, sampledTokens, separateMixed ? "mixed" : "curriculum");
     }
 
     private static ElastifyResult Elastify(ElastifyPlan plan, string root, Action<string> log, CancellationToken cancellationToken)
@@ -151,6 +171,17 @@ public static class TrainBenchmark
                 yield return Row("elastic, uniform s2", name, r.Elastic.First(e => e.Budget.Name == name).Budget.Params, accuracy, null, $"{r.TokensElastic:N0} (all)");
             }
         }
+
+        if (r.SampledAccuracy is { } sampled)
+        {
+            foreach (var (name, accuracy) in sampled)
+            {
+                yield return Row("elastic, 1 budget/b", name, r.Elastic.First(e => e.Budget.Name == name).Budget.Params, accuracy, null, $"{r.TokensSampled:N0} (all)");
+            }
+        }
+
+        yield return string.Create(CultureInfo.InvariantCulture,
+            $"tokens: data tokens, each batch counted once; the elastic run passed {r.BudgetTokensElastic:N0} tokens through its budgets ({(double)r.BudgetTokensElastic / Math.Max(1, r.TokensElastic):F1} per data token), separate distillation {r.Separate.Sum(s => s.TokensToTarget):N0} (one budget per token)");
     }
 
     /// <summary>The last line of <c>make bench-train</c>.</summary>
@@ -161,9 +192,15 @@ public static class TrainBenchmark
         ["naive_prune_acc_smallest"] = Math.Round(r.NaivePrune.OrderBy(n => n.Budget.Params).First().Eval.Accuracy, 4),
         ["tokens_elastic"] = r.TokensElastic,
         ["tokens_separate_same_quality"] = r.Separate.Sum(s => s.TokensToTarget),
+        ["budget_tokens_elastic"] = r.BudgetTokensElastic,
+        ["separate_to_elastic_budget_token_ratio"] = r.BudgetTokensElastic == 0 ? null : Math.Round((double)r.Separate.Sum(s => s.TokensToTarget) / r.BudgetTokensElastic, 3),
+        ["params_fraction_by_budget"] = r.Elastic.ToDictionary(e => e.Budget.Name, e => Math.Round(e.Budget.Params / (double)r.TeacherParams, 4)),
         ["separate_reached_all"] = r.Separate.All(s => s.Reached),
+        ["separate_data"] = r.SeparateData,
         ["separate_to_elastic_token_ratio"] = r.TokensElastic == 0 ? null : Math.Round((double)r.Separate.Sum(s => s.TokensToTarget) / r.TokensElastic, 3),
         ["train_tokens_per_s"] = Math.Round(r.TrainTokensPerSecond, 1),
         ["full_acc_uniform_stage2"] = r.UniformStage2Accuracy?.GetValueOrDefault(r.Elastic[0].Budget.Name),
+        ["acc_by_budget_uniform_stage2"] = r.UniformStage2Accuracy,
+        ["acc_by_budget_one_budget_per_batch"] = r.SampledAccuracy,
     };
 }

@@ -175,4 +175,11 @@ public sealed class TrainerOptionsConfig
 
     /// <summary>Router warm-up steps on the size loss alone, before training (default 300; no forward passes).</summary>
     [JsonPropertyName("routerWarmupSteps")] public int? RouterWarmupSteps { get; set; }
+
+    /// <summary><c>all</c> (default): every budget is trained on every batch, losses weighted by the stage's budget
+    /// weights; <c>sampled</c>: one budget per batch, drawn by the weights.</summary>
+    [JsonPropertyName("budgetsPerStep")] public string? BudgetsPerStep { get; set; }
+
+    /// <summary>How far (relative) a budget's chosen architecture may be from its target size (default 0.03).</summary>
+    [JsonPropertyName("sizeTolerance")] public double? SizeTolerance { get; set; }
 }

@@ -10,6 +10,16 @@ public sealed record BudgetTargetPlan(string Name, long? TargetParams, double? T
 }
 
 /// <summary>One curriculum stage, resolved: budget weights normalised to sum 1.</summary>
+/// <summary>How many budgets one training step runs on its batch.</summary>
+public enum BudgetsPerStep
+{
+    /// <summary>Every budget of positive stage weight, losses weighted by the weights.</summary>
+    All,
+
+    /// <summary>One budget drawn by the stage's weights.</summary>
+    Sampled,
+}
+
 public sealed record StagePlan(string Name, int Steps, int SequenceLength, IReadOnlyList<double> BudgetWeights, ExampleLength Examples);
 
 /// <summary>The validated configuration with every default filled in and every path resolved.</summary>
@@ -73,6 +83,10 @@ public sealed record ElastifyPlan
     public int LogInterval { get; init; } = 10;
 
     public int RouterWarmupSteps { get; init; } = 300;
+
+    public BudgetsPerStep BudgetsPerStep { get; init; } = BudgetsPerStep.All;
+
+    public double SizeTolerance { get; init; } = 0.03;
 
     public int TotalSteps => Stages.Sum(s => s.Steps);
 
@@ -289,6 +303,17 @@ public sealed record ElastifyPlan
         }
 
         var options = c.TrainerOptions ?? new TrainerOptionsConfig();
+        var budgetsPerStep = options.BudgetsPerStep switch
+        {
+            null or "all" => BudgetsPerStep.All,
+            "sampled" => BudgetsPerStep.Sampled,
+            var other => throw new ConfigException($"{source}: trainerOptions.budgetsPerStep: '{other}': expected 'all' or 'sampled'"),
+        };
+        if (options.SizeTolerance is < 0 or >= 1)
+        {
+            Fail("trainerOptions.sizeTolerance", "must be in [0, 1)");
+        }
+
         string modelName = c.Output is { } output && output.ValueKind == System.Text.Json.JsonValueKind.Object
             && output.TryGetProperty("elasticModelRef", out var modelRef) && modelRef.TryGetProperty("name", out var refName)
             ? refName.GetString()! : c.Name ?? Path.GetFileName(Path.GetFullPath(outputDir).TrimEnd('/'));
@@ -328,6 +353,8 @@ public sealed record ElastifyPlan
             EvalExamples = options.EvalExamples ?? 200,
             LogInterval = options.LogIntervalSteps ?? 10,
             RouterWarmupSteps = options.RouterWarmupSteps ?? 300,
+            BudgetsPerStep = budgetsPerStep,
+            SizeTolerance = options.SizeTolerance ?? 0.03,
         };
     }
 

@@ -8,7 +8,7 @@ namespace Nestor.Training.Elastic;
 
 /// <summary>
 /// One router per axis (paper: budget one-hot → Linear(n_budgets, hidden) → LeakyReLU → Linear(hidden, choices)).
-/// A choice is drawn with Gumbel-softmax at temperature τ: the forward value is the hard one-hot of the argmax, the
+/// A choice is drawn with Gumbel-softmax on logits / τ (τ annealed): the forward value is the hard one-hot of the argmax, the
 /// gradient that of the soft sample (straight-through). Choices become prefix masks over the importance-sorted
 /// weights, and a differentiable parameter count for the size loss.
 /// </summary>
@@ -73,29 +73,65 @@ public sealed class BudgetRouters : nn.Module
     }
 
     /// <summary>A Gumbel-softmax straight-through choice per axis for a budget: one-hot forward values, soft gradients.</summary>
-    public Dictionary<Axis, Tensor> Sample(int budget, double temperature, Generator? generator)
+    public Dictionary<Axis, Tensor> Sample(int budget, double temperature, Generator? generator) =>
+        Sample(budget, temperature, generator, scores => [.. scores.Select(ArgMax)]).Choice;
+
+    /// <summary>
+    /// A Gumbel-softmax straight-through choice on the logits divided by the temperature (so the hard choice is a
+    /// draw from softmax(logits / τ): random early, nearly the argmax once τ has annealed), whose hard (forward) value is <paramref name="pick"/>'s decision over
+    /// the perturbed logits (one array per axis, in <see cref="SearchSpace.Axes"/> order; the plain argmax per axis
+    /// is the unconstrained choice), and whose gradient is the soft sample's.
+    /// </summary>
+    public (Dictionary<Axis, Tensor> Choice, int[] Index) Sample(int budget, double temperature, Generator? generator, Func<IReadOnlyList<float[]>, int[]> pick)
     {
         var onehot = OneHot(budget);
-        var result = new Dictionary<Axis, Tensor>();
+        var perturbed = new List<Tensor>();
         foreach (var axis in SearchSpace.Axes)
         {
             var logits = routers[axis.ToString()].call(onehot);
             var uniform = rand(logits.shape, generator: generator).clamp(1e-9, 1 - 1e-9);
-            var gumbel = -(-uniform.log()).log();
-            var soft = nn.functional.softmax((logits + gumbel) / temperature, 0);
-            var hard = nn.functional.one_hot(soft.argmax(0), logits.shape[0]).to_type(soft.dtype);
-            result[axis] = hard - soft.detach() + soft;
+            perturbed.Add((logits / temperature) - (-uniform.log()).log());
         }
 
-        return result;
+        var index = pick([.. perturbed.Select(p => p.detach().data<float>().ToArray())]);
+        var result = new Dictionary<Axis, Tensor>();
+        for (int a = 0; a < SearchSpace.Axes.Length; a++)
+        {
+            var soft = nn.functional.softmax(perturbed[a], 0);
+            var hard = nn.functional.one_hot(tensor((long)index[a]), soft.shape[0]).to_type(soft.dtype);
+            result[SearchSpace.Axes[a]] = hard - soft.detach() + soft;
+        }
+
+        return (result, index);
+    }
+
+    /// <summary>The router's logits for a budget (no noise), one array per axis in <see cref="SearchSpace.Axes"/> order.</summary>
+    public IReadOnlyList<float[]> Scores(int budget)
+    {
+        using var noGrad = no_grad();
+        var onehot = OneHot(budget);
+        return [.. SearchSpace.Axes.Select(a => routers[a.ToString()].call(onehot).data<float>().ToArray())];
     }
 
     /// <summary>The router's current choice (argmax, no noise) per axis, as sizes.</summary>
     public Dictionary<Axis, int> Choose(int budget)
     {
-        using var noGrad = no_grad();
-        var onehot = OneHot(budget);
-        return SearchSpace.Axes.ToDictionary(a => a, a => _space.Choices[a][(int)routers[a.ToString()].call(onehot).argmax(0).item<long>()]);
+        var scores = Scores(budget);
+        return SearchSpace.Axes.Select((a, i) => (a, _space.Choices[a][ArgMax(scores[i])])).ToDictionary(p => p.a, p => p.Item2);
+    }
+
+    private static int ArgMax(float[] values)
+    {
+        int best = 0;
+        for (int i = 1; i < values.Length; i++)
+        {
+            if (values[i] > values[best])
+            {
+                best = i;
+            }
+        }
+
+        return best;
     }
 
     /// <summary>The masks of a sampled choice (values 0/1, gradients to the routers).</summary>

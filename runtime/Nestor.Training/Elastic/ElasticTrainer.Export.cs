@@ -8,14 +8,22 @@ namespace Nestor.Training.Elastic;
 public sealed partial class ElasticTrainer
 {
     /// <summary>
-    /// Freezes each router's choice (argmax, no noise) into a budget, made nested by taking, axis by axis, at most
-    /// what every larger budget keeps; writes the importance-sorted weights, config.json, elastic.json, eval.json and the parent's tokenizer files
-    /// into a staging folder and publishes it.
+    /// Freezes each router's choice into a budget (its logits with no noise, under the same constraint as training:
+    /// within the size tolerance of the target and nested in the next larger budget's choice); writes the
+    /// importance-sorted weights, config.json, elastic.json, eval.json and the parent's tokenizer files into a staging folder
+    /// and publishes it.
     /// </summary>
     private (PublishedCheckpoint Published, ElasticManifest Manifest, EvalRecord Eval) Export(NemotronHForCausalLM student, BudgetRouters routers,
-        SearchSpace space, IReadOnlyList<int> layerRanking, long[] targets, ITaskData data, TrainingTokenizer tokenizer)
+        ArchitectureCatalog catalog, IReadOnlyList<int> layerRanking, long[] targets, ITaskData data, TrainingTokenizer tokenizer)
     {
-        var budgets = FrozenBudgets(routers, space, layerRanking, targets, plan.Budgets.Select(b => b.Name).ToArray(), _pinned);
+        var budgets = FrozenBudgets(routers, catalog, layerRanking, targets, plan.Budgets.Select(b => b.Name).ToArray(), _pinned, plan.SizeTolerance);
+        log(JsonLine.Of(("event", "frozen"), ("budgets", budgets.Select(b => new Dictionary<string, object?>
+        {
+            ["name"] = b.Name,
+            ["params"] = b.Params,
+            ["target_params"] = b.TargetParams,
+            ["fraction"] = Math.Round(b.Params / (double)ParameterCount.Of(student.Config), 4),
+        }).ToArray())));
         var manifest = ElasticManifest.Create(student.Config, plan.ModelName, budgets, layerRanking);
         if (Directory.Exists(outputDir))
         {
@@ -44,23 +52,23 @@ public sealed partial class ElasticTrainer
         }
     }
 
-    public static IReadOnlyList<ElasticBudget> FrozenBudgets(BudgetRouters routers, SearchSpace space, IReadOnlyList<int> layerRanking, long[] targets, string[] names,
-        bool[] pinned)
+    /// <summary>
+    /// The routers' frozen choices, largest budget first: pinned budgets keep everything; each other budget takes the
+    /// highest-scoring architecture within <paramref name="tolerance"/> of its target that is no larger, axis by axis,
+    /// than the next larger budget's (so the budgets are nested).
+    /// </summary>
+    public static IReadOnlyList<ElasticBudget> FrozenBudgets(BudgetRouters routers, ArchitectureCatalog catalog, IReadOnlyList<int> layerRanking, long[] targets,
+        string[] names, bool[] pinned, double tolerance)
     {
-        var sizes = Enumerable.Range(0, names.Length)
-            .Select(i => pinned[i] ? SearchSpace.Axes.ToDictionary(a => a, a => space.Choices[a][^1]) : routers.Choose(i)).ToArray();
-        var order = Enumerable.Range(0, names.Length).OrderByDescending(i => targets[i]).ThenBy(i => i).ToArray();
-        for (int k = 1; k < order.Length; k++)
+        var index = new int[names.Length][];
+        int[] bound = catalog.Full;
+        foreach (int b in BySize(targets))
         {
-            var larger = sizes[order[k - 1]];
-            var current = sizes[order[k]];
-            foreach (var axis in SearchSpace.Axes)
-            {
-                current[axis] = Math.Min(current[axis], larger[axis]);
-            }
+            index[b] = pinned[b] ? catalog.Full : catalog.Best(routers.Scores(b), targets[b], tolerance, bound);
+            bound = index[b];
         }
 
-        return [.. Enumerable.Range(0, names.Length).Select(i => space.Budget(names[i], sizes[i], layerRanking, targets[i]))];
+        return [.. Enumerable.Range(0, names.Length).Select(i => catalog.Space.Budget(names[i], catalog.Sizes(index[i]), layerRanking, targets[i]))];
     }
 
     /// <summary>Evaluates every budget of a checkpoint folder on the test split (what <c>nestor eval</c> does).</summary>

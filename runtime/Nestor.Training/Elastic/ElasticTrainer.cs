@@ -11,9 +11,10 @@ using static TorchSharp.torch;
 
 namespace Nestor.Training.Elastic;
 
-/// <summary>How a run ended.</summary>
+/// <summary>How a run ended. <c>Tokens</c>: data tokens (each batch counted once, the paper's measure);
+/// <c>BudgetTokens</c>: tokens passed through a budget's forward and backward (data tokens × budgets run per batch).</summary>
 public sealed record ElastifyResult(bool Completed, PublishedCheckpoint? Published, string? RelativePath, ElasticManifest? Manifest,
-    EvalRecord? Eval, long Tokens, long Step, double TrainTokensPerSecond);
+    EvalRecord? Eval, long Tokens, long BudgetTokens, long Step, double TrainTokensPerSecond);
 
 /// <summary>
 /// <c>nestor elastify</c>: importance estimation and reordering, routers trained jointly with the student by
@@ -57,6 +58,11 @@ public sealed partial class ElasticTrainer(ElastifyPlan plan, string outputDir, 
         if (latest is not null)
         {
             state = TrainerState.Read(latest);
+            if (state.SchemaVersion != TrainerState.CurrentSchemaVersion)
+            {
+                throw new ConfigException($"{latest}: trainer state schema {state.SchemaVersion}, this trainer writes {TrainerState.CurrentSchemaVersion}; use a fresh --work-dir");
+            }
+
             if (state.Fingerprint != fingerprint)
             {
                 throw new ConfigException($"{latest}: the saved state belongs to another configuration; use a fresh --work-dir or restore the original configuration");
@@ -94,7 +100,8 @@ public sealed partial class ElasticTrainer(ElastifyPlan plan, string outputDir, 
         }
 
         var loss = new Dictionary<string, double>(state.Loss);
-        long step = state.Step, tokens = state.Tokens;
+        long step = state.Step, tokens = state.Tokens, budgetTokens = state.BudgetTokens;
+        var catalog = new ArchitectureCatalog(space, state.LayerRanking);
         var watch = Stopwatch.StartNew();
         long stepsThisRun = 0, tokensThisRun = 0;
         double elapsedBefore = state.ElapsedSeconds;
@@ -106,15 +113,20 @@ public sealed partial class ElasticTrainer(ElastifyPlan plan, string outputDir, 
                 var saved = SaveState(Snapshot(), student, routers, modelOptimizer, routerOptimizer);
                 _progress.Report(PhaseOf(stageIndex), stageIndex + 1, step, total, tokens, loss, null,
                     $"stopped by a termination signal at step {step}; state saved in {saved}, the next run resumes from it", stageName: stage.Name);
-                return new ElastifyResult(false, null, null, null, null, tokens, step, tokensThisRun / Math.Max(1e-9, watch.Elapsed.TotalSeconds));
+                return new ElastifyResult(false, null, null, null, null, tokens, budgetTokens, step, tokensThisRun / Math.Max(1e-9, watch.Elapsed.TotalSeconds));
             }
 
-            double value = TrainStep(step, stage, student, teacher, routers, modelOptimizer, routerOptimizer, data, tokenizer, targets, out int budget, out long batchTokens);
-            loss[names[budget]] = loss.TryGetValue(names[budget], out var previous) ? (0.8 * previous) + (0.2 * value) : value;
+            var result = TrainStep(step, stage, student, teacher, routers, modelOptimizer, routerOptimizer, data, tokenizer, catalog, targets);
+            foreach (var (budget, value) in result.Loss)
+            {
+                loss[names[budget]] = loss.TryGetValue(names[budget], out var previous) ? (0.8 * previous) + (0.2 * value) : value;
+            }
+
             step++;
             stepsThisRun++;
-            tokens += batchTokens;
-            tokensThisRun += batchTokens;
+            tokens += result.DataTokens;
+            budgetTokens += result.BudgetTokens;
+            tokensThisRun += result.DataTokens;
             if (step % plan.LogInterval == 0 || step == total)
             {
                 double perStep = watch.Elapsed.TotalSeconds / stepsThisRun;
@@ -131,26 +143,37 @@ public sealed partial class ElasticTrainer(ElastifyPlan plan, string outputDir, 
         SaveState(Snapshot(), student, routers, modelOptimizer, routerOptimizer);
         cancellationToken.ThrowIfCancellationRequested();
         _progress.Report(RunPhase.Exporting, plan.Stages.Count, step, total, tokens, loss, null, "freezing the routers' choices, evaluating, publishing");
-        var (published, manifest, eval) = Export(student, routers, space, state.LayerRanking, targets, data, tokenizer);
+        var (published, manifest, eval) = Export(student, routers, catalog, state.LayerRanking, targets, data, tokenizer);
         var relative = RelativePath(published.Path);
         _progress.Report(RunPhase.Succeeded, plan.Stages.Count, step, total, tokens, loss, 0, null, new CheckpointReference(relative, published.Digest));
-        return new ElastifyResult(true, published, relative, manifest, eval, tokens, step, trainTps);
+        return new ElastifyResult(true, published, relative, manifest, eval, tokens, budgetTokens, step, trainTps);
 
         TrainerState Snapshot() => state with
         {
             Step = step,
             Tokens = tokens,
+            BudgetTokens = budgetTokens,
             Loss = new Dictionary<string, double>(loss),
             ElapsedSeconds = elapsedBefore + watch.Elapsed.TotalSeconds,
         };
     }
 
-    private double TrainStep(long step, StagePlan stage, NemotronHForCausalLM student, NemotronHForCausalLM teacher, BudgetRouters routers,
-        OptimizerHelper modelOptimizer, OptimizerHelper routerOptimizer, ITaskData data, TrainingTokenizer tokenizer, long[] targets,
-        out int budget, out long batchTokens)
+    /// <summary>What one step trained: the task loss per budget run, the batch's data tokens, and the tokens passed
+    /// through budgets (data tokens × budgets run: the compute).</summary>
+    private sealed record StepResult(Dictionary<int, double> Loss, long DataTokens, long BudgetTokens);
+
+    /// <summary>
+    /// One optimizer step on one batch: the teacher's logits once; every budget's hard choice (largest first, each
+    /// within the size tolerance of its target and nested in the next larger one's, as exported); then, with
+    /// <see cref="BudgetsPerStep.All"/>, every budget of positive stage weight is run on the batch and its loss
+    /// weighted by the stage's weight (the expectation of the sampled objective, computed exactly); with
+    /// <see cref="BudgetsPerStep.Sampled"/>, one budget drawn by the weights (the paper's per-batch sampling).
+    /// Gradients accumulate over the budgets; one clipped optimizer step follows.
+    /// </summary>
+    private StepResult TrainStep(long step, StagePlan stage, NemotronHForCausalLM student, NemotronHForCausalLM teacher, BudgetRouters routers,
+        OptimizerHelper modelOptimizer, OptimizerHelper routerOptimizer, ITaskData data, TrainingTokenizer tokenizer, ArchitectureCatalog catalog, long[] targets)
     {
         using var scope = NewDisposeScope();
-        budget = SampleBudget(stage.BudgetWeights, DeterministicRandom.For(plan.Seed, DeterministicRandom.Budget, step));
         double lr = Schedule.Cosine(step, plan.TotalSteps, plan.WarmupSteps, plan.LearningRate);
         foreach (var group in modelOptimizer.ParamGroups)
         {
@@ -160,11 +183,23 @@ public sealed partial class ElasticTrainer(ElastifyPlan plan, string outputDir, 
         double temperature = Schedule.Anneal(step, plan.TotalSteps, plan.TemperatureStart, plan.TemperatureEnd);
         using var batch = TrainingBatch.Pack(data, tokenizer, DeterministicRandom.For(plan.Seed, DeterministicRandom.TrainBatch, step),
             stage.Examples, plan.BatchSize, stage.SequenceLength);
-        batchTokens = batch.Tokens;
         var generator = new Generator(DeterministicRandom.Mix((ulong)plan.Seed, DeterministicRandom.Gumbel, (ulong)step), CPU);
-        var choice = routers.Sample(budget, temperature, generator);
-        var masks = _pinned[budget] ? null : routers.Masks(choice);
-        var sizeLoss = _pinned[budget] ? zeros(1).squeeze() : (routers.ParamsOf(choice) - targets[budget]).abs() / targets[budget];
+        var choices = new Dictionary<Axis, Tensor>?[targets.Length];
+        int[] bound = catalog.Full;
+        foreach (int b in BySize(targets))
+        {
+            if (_pinned[b])
+            {
+                continue;
+            }
+
+            var outer = bound;
+            (choices[b], bound) = routers.Sample(b, temperature, generator, scores => catalog.Best(scores, targets[b], plan.SizeTolerance, outer));
+        }
+
+        var runs = plan.BudgetsPerStep == BudgetsPerStep.All
+            ? [.. stage.BudgetWeights.Select((w, b) => (Budget: b, Weight: w)).Where(r => r.Weight > 0)]
+            : new[] { (Budget: SampleBudget(stage.BudgetWeights, DeterministicRandom.For(plan.Seed, DeterministicRandom.Budget, step)), Weight: 1.0) };
 
         Tensor teacherLogits;
         using (no_grad())
@@ -174,31 +209,44 @@ public sealed partial class ElasticTrainer(ElastifyPlan plan, string outputDir, 
 
         modelOptimizer.zero_grad();
         routerOptimizer.zero_grad();
-        var logits = student.Forward(batch.Inputs, masks);
-        var task = zeros(1).squeeze();
-        if (plan.KlWeight > 0)
+        var losses = new Dictionary<int, double>();
+        foreach (var (budget, weight) in runs)
         {
-            task = task + (plan.KlWeight * Losses.ForwardKl(logits, teacherLogits, batch.LossMask, plan.DistillTemperature));
+            using var budgetScope = NewDisposeScope();
+            var choice = choices[budget];
+            var masks = choice is null ? null : routers.Masks(choice);
+            var sizeLoss = choice is null ? zeros(1).squeeze() : (routers.ParamsOf(choice) - targets[budget]).abs() / targets[budget];
+            var logits = student.Forward(batch.Inputs, masks);
+            var task = zeros(1).squeeze();
+            if (plan.KlWeight > 0)
+            {
+                task = task + (plan.KlWeight * Losses.ForwardKl(logits, teacherLogits, batch.LossMask, plan.DistillTemperature));
+            }
+
+            if (plan.CeWeight > 0)
+            {
+                task = task + (plan.CeWeight * Losses.CrossEntropy(logits, batch.Targets, batch.LossMask));
+            }
+
+            var totalLoss = weight * (task + (plan.Lambda * sizeLoss.to_type(ScalarType.Float32)));
+            totalLoss.backward();
+            double value = task.item<float>();
+            if (double.IsNaN(value) || double.IsInfinity(value))
+            {
+                throw new InvalidOperationException($"the training loss of budget {plan.Budgets[budget].Name} became {value} at step {step}");
+            }
+
+            losses[budget] = value;
         }
 
-        if (plan.CeWeight > 0)
-        {
-            task = task + (plan.CeWeight * Losses.CrossEntropy(logits, batch.Targets, batch.LossMask));
-        }
-
-        var totalLoss = task + (plan.Lambda * sizeLoss.to_type(ScalarType.Float32));
-        totalLoss.backward();
         nn.utils.clip_grad_norm_(student.parameters(), 1.0);
         modelOptimizer.step();
         routerOptimizer.step();
-        double value = task.item<float>();
-        if (double.IsNaN(value) || double.IsInfinity(value))
-        {
-            throw new InvalidOperationException($"the training loss became {value} at step {step}");
-        }
-
-        return value;
+        return new StepResult(losses, batch.Tokens, batch.Tokens * runs.Length);
     }
+
+    /// <summary>Budget indices from the largest target to the smallest (ties: configuration order).</summary>
+    private static int[] BySize(long[] targets) => [.. Enumerable.Range(0, targets.Length).OrderByDescending(i => targets[i]).ThenBy(i => i)];
 
     /// <summary>Importance on the calibration set, then the reordering that makes every budget a prefix.</summary>
     private int[] EstimateAndReorder(NemotronHForCausalLM student, ITaskData data, TrainingTokenizer tokenizer)
@@ -339,6 +387,8 @@ public sealed partial class ElasticTrainer(ElastifyPlan plan, string outputDir, 
             plan.WeightDecay,
             plan.Seed,
             plan.RouterWarmupSteps,
+            plan.BudgetsPerStep,
+            plan.SizeTolerance,
         };
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(facts))));
     }

@@ -8,7 +8,7 @@ namespace Nestor.Training.Elastic;
 /// <summary>
 /// The resumable state of an elastify run, one folder per checkpointed step under <c>&lt;work&gt;/state/</c>:
 /// <c>step-NNNNNNNN/</c> with the student's weights (importance-sorted), the routers, both optimizers' state and
-/// <c>state.json</c> (step, tokens, losses, layer ranking, the configuration's fingerprint). Every random draw of
+/// <c>state.json</c> (step, data and budget tokens, losses, layer ranking, the configuration's fingerprint). Every random draw of
 /// step t is a function of (seed, t), so the step number is the random state. A folder is written as
 /// <c>.tmp-step-NNNNNNNN</c> and renamed when complete, so a crash leaves either the old or the new state; the
 /// two newest are kept.
@@ -23,11 +23,18 @@ public sealed record TrainerState
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
-    [JsonPropertyName("schema_version")] public int SchemaVersion { get; init; } = 1;
+    /// <summary>2: multi-budget steps and <see cref="BudgetTokens"/>; a state of schema 1 is refused.</summary>
+    public const int CurrentSchemaVersion = 2;
+
+    [JsonPropertyName("schema_version")] public int SchemaVersion { get; init; } = CurrentSchemaVersion;
 
     public long Step { get; init; }
 
+    /// <summary>Data tokens trained on (each batch once).</summary>
     public long Tokens { get; init; }
+
+    /// <summary>Tokens passed through a budget (each batch once per budget run on it).</summary>
+    public long BudgetTokens { get; init; }
 
     public required string Fingerprint { get; init; }
 
