@@ -41,7 +41,7 @@ serve: setup ## Serve the shipped tiny checkpoint (or a random test model) on 12
 	  dotnet run --project runtime/Nestor.Runtime -c Release -- serve --checkpoint "$$model" --host 127.0.0.1 --port $(PORT) $(SERVE_ARGS)
 
 bench-serve: setup ## Server throughput c1/c16, smallest vs full budget, RSS all budgets vs full only (last line: JSON)
-	@model=$$(build/serve-model.sh) && \
+	@model=$${BENCH_SERVE_MODEL:-$$(build/serve-model.sh --test-model)} && \
 	  dotnet run --project runtime/Nestor.Runtime -c Release -- bench serve --checkpoint "$$model" $(BENCH_SERVE_ARGS)
 bench-train: setup ## Elastify the shipped teacher vs naive pruning and separate distillation: table, last line JSON (long)
 	dotnet run --project runtime/Nestor.Runtime -c Release -- bench train $(BENCH_TRAIN_ARGS)

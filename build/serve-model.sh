@@ -2,9 +2,13 @@
 # Prints the checkpoint folder `make serve` and `make bench-serve` use: the shipped models/tiny-elastic when it
 # exists (a checkpoint folder, or a volume holding checkpoints/tiny-elastic/sha256-*), otherwise a random test
 # model under .nestor/test-model/tiny-elastic, written on first use with `nestor test-model`.
+# --test-model: always the random test model (what `make bench-serve` measures; see docs/serving.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shipped=models/tiny-elastic
+if [[ ${1:-} == --test-model ]]; then
+  shipped=/nonexistent
+fi
 if [[ -f $shipped/config.json ]]; then
   echo "$shipped"; exit 0
 fi

@@ -98,7 +98,7 @@ public sealed class CurriculumSpec
 }
 
 /// <summary>One stage of the curriculum.</summary>
-[Description("One stage: how long, how long the sequences, how often each budget is sampled.")]
+[Description("One stage: how long, how long the sequences, how much each budget weighs.")]
 [ValidationRule("!has(self.budgetWeights) || self.budgetWeights.exists(w, w > 0.0)", "budgetWeights needs at least one positive weight", FieldPath = ".budgetWeights")]
 public sealed class CurriculumStage
 {
@@ -123,7 +123,7 @@ public sealed class CurriculumStage
     public int? SequenceLength { get; set; }
 
     [JsonPropertyName("budgetWeights")]
-    [Description("How often each budget is sampled for a batch, one weight per entry of spec.budgets in the same order (normalised). Unset: uniform.")]
+    [Description("Each budget's weight in this stage, one per entry of spec.budgets in the same order (normalised): every budget is trained on every batch and its loss is weighted by this. Unset: uniform.")]
     [Items(Max = 16)]
     [ItemConstraints(Minimum = 0)]
     public IList<double>? BudgetWeights { get; set; }
