@@ -15,35 +15,21 @@ namespace Nestor.Serving.Tests;
 public sealed class ChunkedPrefillTests(TinyCheckpoint checkpoint)
 {
     /// <summary>Records every pass of the real engine: (kind, slots, tokens per slot).</summary>
-    private sealed class RecordingEngine(IModelEngine inner) : IModelEngine
+    private sealed class RecordingEngine(IModelEngine inner) : DelegatingEngine(inner)
     {
         public ConcurrentQueue<(string Kind, int[] Slots, int[] Tokens)> Passes { get; } = new();
 
-        public string ModelName => inner.ModelName;
-
-        public IReadOnlyList<string> Budgets => inner.Budgets;
-
-        public int VocabSize => inner.VocabSize;
-
-        public int MaxSequenceLength => inner.MaxSequenceLength;
-
-        public int AllocateSlot(string budget) => inner.AllocateSlot(budget);
-
-        public void ReleaseSlot(int slot) => inner.ReleaseSlot(slot);
-
-        public float[][] Prefill(string budget, IReadOnlyList<int> slots, IReadOnlyList<IReadOnlyList<long>> prompts)
+        public override float[][] Prefill(string budget, IReadOnlyList<int> slots, IReadOnlyList<IReadOnlyList<long>> prompts)
         {
             Passes.Enqueue(("prefill", [.. slots], [.. prompts.Select(p => p.Count)]));
-            return inner.Prefill(budget, slots, prompts);
+            return base.Prefill(budget, slots, prompts);
         }
 
-        public float[][] Decode(string budget, IReadOnlyList<int> slots, IReadOnlyList<long> tokens)
+        public override float[][] Decode(string budget, IReadOnlyList<int> slots, IReadOnlyList<long> tokens)
         {
             Passes.Enqueue(("decode", [.. slots], [.. tokens.Select(_ => 1)]));
-            return inner.Decode(budget, slots, tokens);
+            return base.Decode(budget, slots, tokens);
         }
-
-        public void Dispose() => inner.Dispose();
     }
 
     [Fact]

@@ -13,35 +13,17 @@ namespace Nestor.Serving.Tests;
 [Collection(ServingCollection.Name)]
 public sealed class EngineIdleTests(TinyCheckpoint checkpoint)
 {
-    private sealed class CountingEngine(IModelEngine inner) : IModelEngine
+    private sealed class CountingEngine(IModelEngine inner) : DelegatingEngine(inner)
     {
         private int _idle;
 
         public int IdleCalls => Volatile.Read(ref _idle);
 
-        public string ModelName => inner.ModelName;
-
-        public IReadOnlyList<string> Budgets => inner.Budgets;
-
-        public int VocabSize => inner.VocabSize;
-
-        public int MaxSequenceLength => inner.MaxSequenceLength;
-
-        public int AllocateSlot(string budget) => inner.AllocateSlot(budget);
-
-        public void ReleaseSlot(int slot) => inner.ReleaseSlot(slot);
-
-        public float[][] Prefill(string budget, IReadOnlyList<int> slots, IReadOnlyList<IReadOnlyList<long>> prompts) => inner.Prefill(budget, slots, prompts);
-
-        public float[][] Decode(string budget, IReadOnlyList<int> slots, IReadOnlyList<long> tokens) => inner.Decode(budget, slots, tokens);
-
-        public void Idle()
+        public override void Idle()
         {
             Interlocked.Increment(ref _idle);
-            inner.Idle();
+            base.Idle();
         }
-
-        public void Dispose() => inner.Dispose();
     }
 
     [Fact]

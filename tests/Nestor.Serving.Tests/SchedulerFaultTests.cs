@@ -13,25 +13,11 @@ namespace Nestor.Serving.Tests;
 [Collection(ServingCollection.Name)]
 public sealed class SchedulerFaultTests(TinyCheckpoint checkpoint)
 {
-    private sealed class FaultInjectingEngine(IModelEngine inner) : IModelEngine
+    private sealed class FaultInjectingEngine(IModelEngine inner) : DelegatingEngine(inner)
     {
         public string? FailDecodeOf { get; set; }
 
-        public string ModelName => inner.ModelName;
-
-        public IReadOnlyList<string> Budgets => inner.Budgets;
-
-        public int VocabSize => inner.VocabSize;
-
-        public int MaxSequenceLength => inner.MaxSequenceLength;
-
-        public int AllocateSlot(string budget) => inner.AllocateSlot(budget);
-
-        public void ReleaseSlot(int slot) => inner.ReleaseSlot(slot);
-
-        public float[][] Prefill(string budget, IReadOnlyList<int> slots, IReadOnlyList<IReadOnlyList<long>> prompts) => inner.Prefill(budget, slots, prompts);
-
-        public float[][] Decode(string budget, IReadOnlyList<int> slots, IReadOnlyList<long> tokens)
+        public override float[][] Decode(string budget, IReadOnlyList<int> slots, IReadOnlyList<long> tokens)
         {
             if (budget == FailDecodeOf)
             {
@@ -39,10 +25,8 @@ public sealed class SchedulerFaultTests(TinyCheckpoint checkpoint)
                 throw new InvalidOperationException("injected engine failure");
             }
 
-            return inner.Decode(budget, slots, tokens);
+            return base.Decode(budget, slots, tokens);
         }
-
-        public void Dispose() => inner.Dispose();
     }
 
     [Fact]
