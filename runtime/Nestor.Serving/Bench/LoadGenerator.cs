@@ -71,7 +71,7 @@ public sealed class LoadGenerator(HttpClient client)
             Percentiles.Of([.. ok.Select(s => s.TtftMs)]), Percentiles.Of([.. ok.SelectMany(s => s.GapsMs)]), Percentiles.Of([.. ok.Select(s => s.E2eMs)]));
     }
 
-    private async Task<Sample> SendAsync(string model, (string Budget, string Prompt, int MaxTokens, int Seed) request, CancellationToken cancellationToken)
+    private async Task<Sample> SendAsync(string model, (string Budget, long[] Prompt, int MaxTokens, int Seed) request, CancellationToken cancellationToken)
     {
         var start = Stopwatch.GetTimestamp();
         double ttft = double.NaN;
@@ -159,17 +159,9 @@ public sealed class LoadGenerator(HttpClient client)
         return budgets[^1].Budget;
     }
 
-    private static string Prompt(Random random, int tokens)
-    {
-        // Byte-level tokenizer: one token per ASCII character, plus BOS.
-        var text = new StringBuilder(tokens);
-        for (int i = 0; i < Math.Max(1, tokens - 1); i++)
-        {
-            text.Append((char)random.Next('a', 'z' + 1));
-        }
-
-        return text.ToString();
-    }
+    // The prompt as token ids (OpenAI's `prompt` may be an array of ids), so that its length is exact whatever the
+    // checkpoint's tokenizer: ids 97-122, the letters of the byte-level tokenizer and valid ids of any larger vocabulary.
+    private static long[] Prompt(Random random, int tokens) => [.. Enumerable.Range(0, Math.Max(1, tokens)).Select(_ => (long)random.Next('a', 'z' + 1))];
 
     /// <summary>A table: one row per budget and the total.</summary>
     public static string Table(LoadResult result)

@@ -13,7 +13,7 @@ public sealed record LoadOptions
 
     public int Requests { get; init; } = 64;
 
-    /// <summary>Prompt length in tokens (byte-level: characters), drawn uniformly from the range.</summary>
+    /// <summary>Prompt length in tokens (sent as token ids), drawn uniformly from the range.</summary>
     public (int Min, int Max) PromptTokens { get; init; } = (32, 64);
 
     /// <summary>max_tokens of each request, drawn uniformly from the range (EOS ignored, so exactly that many).</summary>
