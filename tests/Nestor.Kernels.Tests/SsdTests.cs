@@ -38,6 +38,41 @@ public sealed class SsdTests
     }
 
     [Fact]
+    public void ChunkedScanGradientsEqualTheStepRecurrences()
+    {
+        using var scope = NewDisposeScope();
+        var g = new Generator(11, CPU);
+        long batch = 2, length = 11, k = 2, groups = 2, p = 3, n = 4;
+        Tensor Leaf(Tensor t) => t.detach().requires_grad_();
+        var x = Leaf(randn([batch, length, k, groups, p], generator: g));
+        var dt = Leaf(rand([batch, length, k, groups], generator: g).mul_(0.5).add_(0.01));
+        var a = Leaf(-rand([k, groups], generator: g).mul_(2).add_(0.1));
+        var b = Leaf(randn([batch, length, groups, n], generator: g));
+        var c = Leaf(randn([batch, length, groups, n], generator: g));
+        var initial = Leaf(randn([batch, k, groups, p, n], generator: g));
+        Tensor[] inputs = [x, dt, a, b, c, initial];
+        var weights = randn([batch, length, k, groups, p], generator: g);
+
+        var (y, final) = Ssd.ChunkedScan(x, dt, a, b, c, 4, initial);
+        var chunked = autograd.grad([(y * weights).sum() + final.square().sum()], inputs);
+
+        var state = initial * 1;
+        var steps = new List<Tensor>();
+        for (int t = 0; t < length; t++)
+        {
+            state = state * 1;   // Step updates in place: keep every step's input for autograd
+            steps.Add(Ssd.Step(state, x.select(1, t), dt.select(1, t), a, b.select(1, t), c.select(1, t)));
+        }
+
+        var recurrent = autograd.grad([(stack(steps, 1) * weights).sum() + state.square().sum()], inputs);
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            double diff = TinyModels.MaxAbsDiff(recurrent[i], chunked[i]), scale = recurrent[i].abs().max().item<float>();
+            Assert.True(diff < 1e-4 * Math.Max(1, scale), $"gradient {i} differs by {diff} (scale {scale})");
+        }
+    }
+
+    [Fact]
     public void ZeroTimeStepsLeaveTheStateUnchanged()
     {
         using var scope = NewDisposeScope();

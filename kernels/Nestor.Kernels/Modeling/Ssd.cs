@@ -7,7 +7,8 @@ namespace Nestor.Kernels;
 /// The Mamba-2 state space recurrence, per head h with state S [P, N]:
 /// <c>S_t = exp(dt_t·A)·S_{t-1} + dt_t·(x_t ⊗ B_t)</c>, <c>y_t = S_t·C_t</c> (the D skip is added by the mixer).
 /// <see cref="ChunkedScan"/> computes it for a whole sequence with the chunked SSD algorithm (as mamba_ssm's
-/// ssd_minimal: quadratic attention-like form inside a chunk, a linear recurrence over chunk states between them);
+/// ssd_minimal: quadratic attention-like form inside a chunk, a linear recurrence over chunk states between them;
+/// the decays inside a chunk are differences of cumulative sums, as in mamba_ssm's chunk-scan kernels);
 /// <see cref="Step"/> advances it by one token. All tensors are fp32; heads are laid out [k, G] (head = rank·G + group,
 /// group g reads B and C of group g).
 /// </summary>
@@ -18,57 +19,60 @@ public static class Ssd
     /// <param name="a">[k, G] A = -exp(A_log).</param>
     /// <param name="b">[b, L, G, N] input projections.</param>
     /// <param name="c">[b, L, G, N] output projections.</param>
-    /// <param name="chunkSize">tokens per chunk.</param>
+    /// <param name="chunkSize">the longest chunk; the sequence is cut into the fewest chunks of at most this many
+    /// tokens, of equal length, so that little padding is computed (the result does not depend on it).</param>
     /// <param name="initialState">[b, k, G, P, N] state before the first token, or null for zeros.</param>
     /// <returns>y [b, L, k, G, P] and the final state [b, k, G, P, N].</returns>
     public static (Tensor Y, Tensor FinalState) ChunkedScan(Tensor x, Tensor dt, Tensor a, Tensor b, Tensor c, int chunkSize, Tensor? initialState)
     {
         long batch = x.shape[0], length = x.shape[1], k = x.shape[2], groups = x.shape[3], p = x.shape[4], n = b.shape[^1];
-        long heads = k * groups;
-        long pad = (chunkSize - (length % chunkSize)) % chunkSize;
-        long chunks = (length + pad) / chunkSize;
+        long chunks = (length + chunkSize - 1) / chunkSize;
+        long l = (length + chunks - 1) / chunks;
+        long pad = (chunks * l) - length;
 
-        // Heads flattened to H' = k·G; B and C repeated to heads (head rank·G + g uses group g).
-        var xh = (x * dt.unsqueeze(-1)).reshape(batch, length, heads, p);                 // discretised input dt·x
-        var ah = (dt * a).reshape(batch, length, heads);                                   // dt·A, log of the per-step decay
-        var bh = b.unsqueeze(2).expand(batch, length, k, groups, n).reshape(batch, length, heads, n);
-        var ch = c.unsqueeze(2).expand(batch, length, k, groups, n).reshape(batch, length, heads, n);
+        var xdt = x * dt.unsqueeze(-1);                                                    // discretised input dt·x
+        var logDecay = dt * a;                                                             // dt·A, log of the per-step decay
         if (pad > 0)
         {
             // Zero steps: no input, no decay, so the final state is unchanged by the padding.
-            xh = nn.functional.pad(xh, [0, 0, 0, 0, 0, pad]);
-            ah = nn.functional.pad(ah, [0, 0, 0, pad]);
-            bh = nn.functional.pad(bh, [0, 0, 0, 0, 0, pad]);
-            ch = nn.functional.pad(ch, [0, 0, 0, 0, 0, pad]);
+            xdt = nn.functional.pad(xdt, [0, 0, 0, 0, 0, 0, 0, pad]);
+            logDecay = nn.functional.pad(logDecay, [0, 0, 0, 0, 0, pad]);
+            b = nn.functional.pad(b, [0, 0, 0, 0, 0, pad]);
+            c = nn.functional.pad(c, [0, 0, 0, 0, 0, pad]);
         }
 
-        var xc = xh.view(batch, chunks, chunkSize, heads, p);                              // [b, c, l, h, p]
-        var bc = bh.view(batch, chunks, chunkSize, heads, n);                              // [b, c, l, h, n]
-        var cc = ch.view(batch, chunks, chunkSize, heads, n);
-        var ac = ah.view(batch, chunks, chunkSize, heads).permute(0, 3, 1, 2);             // [b, h, c, l]
-        var aCumsum = ac.cumsum(-1);
+        // Group-major layout: the k heads of a group share its B and C, so C·Bᵀ is computed once per group.
+        var xc = xdt.view(batch, chunks, l, k, groups, p).permute(0, 1, 4, 3, 2, 5);       // [b, c, G, k, l, P]
+        var bc = b.view(batch, chunks, l, groups, n).permute(0, 1, 3, 2, 4);               // [b, c, G, l, N]
+        var cc = c.view(batch, chunks, l, groups, n).permute(0, 1, 3, 2, 4);               // [b, c, G, l, N]
+        var aCumsum = logDecay.view(batch, chunks, l, k, groups).permute(0, 1, 4, 3, 2).cumsum(-1); // [b, c, G, k, l]
 
-        // 1. Within each chunk: y = (C Bᵀ ∘ L) x with L[l, s] = exp(Σ_{s<τ≤l} dt·A).
-        var decay = SegmentSum(ac).exp();                                                 // [b, h, c, l, s]
-        var yDiag = einsum("bclhn,bcshn,bhcls,bcshp->bclhp", cc, bc, decay, xc);
+        // 1. Within each chunk: y = (C Bᵀ ∘ L) x with L[t, s] = exp(Σ_{s<τ≤t} dt·A) = exp(cumsum_t − cumsum_s) for s ≤ t.
+        var above = ones(l, l, dtype: ScalarType.Bool, device: x.device).triu(1);
+        var decay = (aCumsum.unsqueeze(-1) - aCumsum.unsqueeze(-2)).masked_fill_(above, double.NegativeInfinity).exp_(); // [b, c, G, k, t, s]
+        var scores = cc.matmul(bc.transpose(-1, -2)).unsqueeze(3);                        // [b, c, G, 1, t, s]
+        var yDiag = (scores * decay).matmul(xc);                                           // [b, c, G, k, t, P]
 
-        // 2. The state each chunk contributes, decayed to the chunk's end.
-        var decayToEnd = (aCumsum.narrow(-1, chunkSize - 1, 1) - aCumsum).exp();          // [b, h, c, l]
-        var chunkStates = einsum("bclhn,bhcl,bclhp->bchpn", bc, decayToEnd, xc);         // [b, c, h, p, n]
+        // 2. The state each chunk contributes, decayed to the chunk's end: Σ_s exp(cumsum_end − cumsum_s) x_s ⊗ B_s.
+        var decayToEnd = (aCumsum.narrow(-1, l - 1, 1) - aCumsum).exp_();                  // [b, c, G, k, l]
+        var chunkStates = (xc * decayToEnd.unsqueeze(-1)).transpose(-1, -2).matmul(bc.unsqueeze(3)); // [b, c, G, k, P, N]
 
         // 3. Recurrence over chunks, starting from the initial state.
-        var start = initialState?.reshape(batch, 1, heads, p, n) ?? zeros([batch, 1, heads, p, n], dtype: x.dtype, device: x.device);
-        var states = cat([start, chunkStates], 1);                                         // [b, c+1, h, p, n]
-        var chunkDecay = SegmentSum(nn.functional.pad(aCumsum.select(-1, chunkSize - 1), [1, 0])).exp(); // [b, h, c+1, c+1]
-        var carried = einsum("bhzc,bchpn->bzhpn", chunkDecay, states);                    // [b, c+1, h, p, n]
-        var finalState = carried.select(1, chunks);
-        var entering = carried.narrow(1, 0, chunks);                                       // state entering each chunk
+        var start = initialState is null
+            ? zeros([batch, 1, groups, k, p, n], dtype: x.dtype, device: x.device)
+            : initialState.permute(0, 2, 1, 3, 4).unsqueeze(1);                            // [b, 1, G, k, P, N]
+        var states = cat([start, chunkStates], 1).permute(0, 2, 3, 1, 4, 5).reshape(batch, groups, k, chunks + 1, p * n);
+        var chunkTotals = nn.functional.pad(aCumsum.select(-1, l - 1).permute(0, 2, 3, 1), [1, 0]); // [b, G, k, c+1]
+        var carried = SegmentSum(chunkTotals).exp_().matmul(states)                        // [b, G, k, c+1, P·N]
+            .view(batch, groups, k, chunks + 1, p, n);
+        var entering = carried.narrow(3, 0, chunks).permute(0, 3, 1, 2, 4, 5);             // [b, c, G, k, P, N]: state entering each chunk
 
-        // 4. What the entering state contributes to each position.
-        var yOff = einsum("bclhn,bchpn,bhcl->bclhp", cc, entering, aCumsum.exp());
+        // 4. What the entering state contributes to each position: exp(cumsum_t) · C_t · S.
+        var yOff = cc.unsqueeze(3).matmul(entering.transpose(-1, -2)) * aCumsum.exp().unsqueeze(-1); // [b, c, G, k, t, P]
 
-        var y = (yDiag + yOff).reshape(batch, chunks * chunkSize, k, groups, p).narrow(1, 0, length);
-        return (y, finalState.view(batch, k, groups, p, n));
+        var y = (yDiag + yOff).permute(0, 1, 4, 3, 2, 5).reshape(batch, chunks * l, k, groups, p).narrow(1, 0, length);
+        var finalState = carried.select(3, chunks).permute(0, 2, 1, 3, 4);                 // [b, k, G, P, N]
+        return (y, finalState);
     }
 
     /// <summary>One recurrent step, updating <paramref name="state"/> in place.</summary>
