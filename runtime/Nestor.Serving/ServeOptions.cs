@@ -44,6 +44,9 @@ public sealed record ServeOptions
     /// <summary>Largest request body accepted (413 beyond).</summary>
     public long MaxBodyBytes { get; init; } = 1 << 20;
 
-    /// <summary>Torch CPU threads; 0: libtorch's default.</summary>
+    /// <summary>Intra-op threads for the largest steps; 0: the processors this process may use (container CPU limits included).</summary>
     public int Threads { get; init; }
+
+    /// <summary>Tokens of work in a step per intra-op thread: smaller steps run on fewer threads (see <see cref="Engine.StepThreads"/>).</summary>
+    public int TokensPerThread { get; init; } = 8;
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Nestor.Serving.Bench;
+using Nestor.Serving.Engine;
 
 namespace Nestor.Runtime.Commands;
 
@@ -24,15 +25,16 @@ public static class BenchServeCommand
         var json = new Option<string?>("--json") { Description = "Also write the result as JSON to this file." };
         var serverThreads = new Option<int>("--server-threads")
         {
-            Description = "With --checkpoint: torch threads of the servers started (0: libtorch's default). Default 1: on a shared machine, more threads spin-wait against other jobs and the figures measure the load, not the server.",
-            DefaultValueFactory = _ => 1,
+            Description = "With --checkpoint: the servers' --threads (0: their default, every processor this process may use; steps of fewer tokens use fewer threads). " +
+                "On a machine shared with other jobs, 1 measures the server rather than the load.",
         };
+        var tokensPerThread = new Option<int>("--server-tokens-per-thread") { Description = "With --checkpoint: the servers' --tokens-per-thread.", DefaultValueFactory = _ => 8 };
         var maxPrefill = new Option<int>("--max-prefill-tokens") { Description = "With --checkpoint: the servers' --max-prefill-tokens (0: their default, prompts prefilled in one pass)." };
         var seed = new Option<int>("--seed") { Description = "Seed of the prompts and the mix.", DefaultValueFactory = _ => 1 };
         var steps = new Option<bool>("--steps") { Description = "With --checkpoint: time the engine's prefill, decode and sampling at batch 1 and 16 in this process (no server)." };
         var command = new Command("serve", "Load a server with streaming completions; report req/s, tok/s and TTFT, inter-token and end-to-end latency p50/p95/p99 per budget.")
         {
-            url, checkpoint, concurrency, rate, requests, promptTokens, outputTokens, budgets, json, serverThreads, maxPrefill, seed, steps,
+            url, checkpoint, concurrency, rate, requests, promptTokens, outputTokens, budgets, json, serverThreads, tokensPerThread, maxPrefill, seed, steps,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -42,7 +44,8 @@ public static class BenchServeCommand
                 var output = Range(parse.GetValue(outputTokens)!, "--output-tokens");
                 if (parse.GetValue(checkpoint) is { } profiled && parse.GetValue(steps))
                 {
-                    StepProfile.Run(profiled, parse.GetValue(serverThreads), prompt, output.Max, Console.WriteLine);
+                    OpenMpWaitPolicy.PreferPassive();
+                    StepProfile.Run(profiled, parse.GetValue(serverThreads), parse.GetValue(tokensPerThread), prompt, output.Max, Console.WriteLine);
                     return 0;
                 }
 
@@ -54,7 +57,8 @@ public static class BenchServeCommand
                         Nestor = Self(),
                         PromptTokens = prompt,
                         OutputTokens = output.Max,
-                        ServerArguments = ["--threads", $"{parse.GetValue(serverThreads)}", "--max-prefill-tokens", $"{parse.GetValue(maxPrefill)}"],
+                        ServerArguments = ["--threads", $"{parse.GetValue(serverThreads)}", "--tokens-per-thread", $"{parse.GetValue(tokensPerThread)}",
+                            "--max-prefill-tokens", $"{parse.GetValue(maxPrefill)}"],
                     }, Console.WriteLine, cancellationToken);
                     if (parse.GetValue(json) is { } file)
                     {

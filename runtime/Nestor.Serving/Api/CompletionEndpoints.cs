@@ -181,41 +181,43 @@ public sealed class CompletionEndpoints(Scheduler scheduler, ModelCatalog catalo
         response.ContentType = "text/event-stream";
         response.Headers.CacheControl = "no-cache";
         await response.StartAsync(cancellationToken);
+        var events = new ServerSentEvents(response.BodyWriter);
         if (reply.Chat)
         {
-            await SendAsync(response, reply.ChatRoleChunk(), cancellationToken);
+            events.Write(reply.ChatRoleChunk());
         }
 
         var watch = Stopwatch.StartNew();
-        await foreach (var e in sequence.Events.ReadAllAsync(cancellationToken))
+        // Every event that is ready goes out in one flush: a client or a connection that fell behind catches up in one
+        // send instead of one per token.
+        while (await sequence.Events.WaitToReadAsync(cancellationToken))
         {
-            if (e.Text.Length > 0)
+            while (sequence.Events.TryRead(out var e))
             {
-                await SendAsync(response, reply.Chunk(e.Text, null), cancellationToken);
+                if (e.Text.Length > 0)
+                {
+                    events.Write(reply.Chunk(e.Text, null));
+                }
+
+                if (e.IsFinal)
+                {
+                    if (e.FinishReason == FinishReasons.Error)
+                    {
+                        events.Write(new { error = new { message = "The engine failed while generating this request.", type = "server_error", param = (string?)null, code = (string?)null } });
+                    }
+                    else
+                    {
+                        events.Write(reply.Chunk("", e.FinishReason));
+                        events.Write(reply.UsageChunk(e));
+                    }
+                }
             }
 
-            if (e.IsFinal)
-            {
-                if (e.FinishReason == FinishReasons.Error)
-                {
-                    await SendAsync(response, new { error = new { message = "The engine failed while generating this request.", type = "server_error", param = (string?)null, code = (string?)null } }, cancellationToken);
-                }
-                else
-                {
-                    await SendAsync(response, reply.Chunk("", e.FinishReason), cancellationToken);
-                    await SendAsync(response, reply.UsageChunk(e), cancellationToken);
-                }
-            }
+            await response.BodyWriter.FlushAsync(cancellationToken);
         }
 
-        await response.WriteAsync("data: [DONE]\n\n", cancellationToken);
-        await response.Body.FlushAsync(cancellationToken);
+        events.WriteDone();
+        await response.BodyWriter.FlushAsync(cancellationToken);
         logger.LogDebug("streamed {Budget} in {Ms} ms", sequence.Budget, watch.ElapsedMilliseconds);
-    }
-
-    private static async Task SendAsync(HttpResponse response, object chunk, CancellationToken cancellationToken)
-    {
-        await response.WriteAsync("data: " + Json.Serialize(chunk) + "\n\n", cancellationToken);
-        await response.Body.FlushAsync(cancellationToken);
     }
 }

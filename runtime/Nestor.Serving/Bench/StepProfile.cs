@@ -11,32 +11,30 @@ namespace Nestor.Serving.Bench;
 /// </summary>
 public static class StepProfile
 {
-    public static void Run(string folder, int threads, (int Min, int Max) promptTokens, int outputTokens, Action<string> log)
+    /// <param name="threads">the largest steps' intra-op threads (0: the processors this process may use).</param>
+    /// <param name="tokensPerThread">as the server's --tokens-per-thread.</param>
+    public static void Run(string folder, int threads, int tokensPerThread, (int Min, int Max) promptTokens, int outputTokens, Action<string> log)
     {
-        if (threads > 0)
-        {
-            TorchSharp.torch.set_num_threads(threads);
-        }
-
+        var stepThreads = new StepThreads(threads > 0 ? threads : Environment.ProcessorCount, tokensPerThread, TorchSharp.torch.set_num_threads);
         // The server's malloc setting (a fixed mmap threshold), so the figures are the server's.
         GlibcMalloc.FixMmapThreshold(GlibcMalloc.ServerThreshold);
 
         using var checkpoint = CheckpointDirectory.Open(folder);
         var full = checkpoint.Manifest.Default.Name;
         var budgets = checkpoint.Manifest.BySize.Select(b => b.Name).ToList();
-        using var engine = TorchEngine.Load(checkpoint, budgets, null, 16, promptTokens.Max + outputTokens + 1);
+        using var engine = TorchEngine.Load(checkpoint, budgets, null, 16, promptTokens.Max + outputTokens + 1, stepThreads);
         var random = new Random(1);
         IReadOnlyList<long> Prompt() => [.. Enumerable.Range(0, random.Next(promptTokens.Min, promptTokens.Max + 1)).Select(_ => (long)random.Next(0, 256))];
 
         foreach (var budget in budgets)
         {
-            log($"== budget {budget} (torch threads {TorchSharp.torch.get_num_threads()})");
+            log($"== budget {budget} (intra-op threads up to {stepThreads.MaxThreads}, one per {stepThreads.TokensPerThread} tokens in a step)");
             foreach (int batch in new[] { 1, 16, 1, 16 })
             {
-                Profile(engine, budget, batch, scattered: false, Prompt, outputTokens, log);
+                Profile(engine, budget, batch, scattered: false, Prompt, outputTokens, stepThreads, log);
             }
 
-            Profile(engine, budget, 16, scattered: true, Prompt, outputTokens, log);
+            Profile(engine, budget, 16, scattered: true, Prompt, outputTokens, stepThreads, log);
             if (budget != full)
             {
                 break;
@@ -44,7 +42,8 @@ public static class StepProfile
         }
     }
 
-    private static void Profile(TorchEngine engine, string budget, int batch, bool scattered, Func<IReadOnlyList<long>> prompt, int steps, Action<string> log)
+    private static void Profile(TorchEngine engine, string budget, int batch, bool scattered, Func<IReadOnlyList<long>> prompt, int steps, StepThreads threads,
+        Action<string> log)
     {
         // Scattered: every other slot of 2·batch (as when sequences that left free slots between the running ones).
         var held = Enumerable.Range(0, scattered ? 2 * batch : batch).Select(_ => engine.AllocateSlot(budget)).ToList();
@@ -62,6 +61,7 @@ public static class StepProfile
         var watch = Stopwatch.StartNew();
         var logits = engine.Prefill(budget, slots, prompts);
         double prefillMs = watch.Elapsed.TotalMilliseconds;
+        int prefillThreads = threads.Current;
         double decodeMs = 0, sampleMs = 0;
         var stepMs = new List<double>();
         var tokens = new long[slots.Count];
@@ -86,7 +86,7 @@ public static class StepProfile
         }
 
         int promptTotal = prompts.Sum(p => p.Count);
-        log($"batch {batch,2}{(scattered ? " scattered" : "")}: prefill {promptTotal} tokens {prefillMs:F1} ms; decode {decodeMs / steps:F2} ms/step (median {stepMs.Order().ElementAt(steps / 2):F2}, min {stepMs.Min():F2}), sampling {sampleMs / steps:F3} ms/step; " +
+        log($"batch {batch,2}{(scattered ? " scattered" : "")}: prefill {promptTotal} tokens {prefillMs:F1} ms ({prefillThreads} threads); decode {decodeMs / steps:F2} ms/step ({threads.Current} threads) (median {stepMs.Order().ElementAt(steps / 2):F2}, min {stepMs.Min():F2}), sampling {sampleMs / steps:F3} ms/step; " +
             $"{batch * steps / ((prefillMs + decodeMs + sampleMs) / 1000):F0} tok/s over prefill + {steps} steps");
     }
 }

@@ -13,11 +13,13 @@ public sealed class TorchEngine : IModelEngine
     private readonly NemotronHForCausalLM _model;
     private readonly InferenceCache _cache;
     private readonly IDisposable _inferenceMode;
+    private readonly StepThreads? _threads;
 
-    private TorchEngine(NemotronHForCausalLM model, IReadOnlyList<string> budgets, int slotsPerBudget, int maxSequenceLength)
+    private TorchEngine(NemotronHForCausalLM model, IReadOnlyList<string> budgets, int slotsPerBudget, int maxSequenceLength, StepThreads? threads)
     {
         _model = model;
         Budgets = budgets;
+        _threads = threads;
         _cache = model.CreateCache(slotsPerBudget * budgets.Count, maxSequenceLength);
         _inferenceMode = inference_mode();
     }
@@ -35,12 +37,14 @@ public sealed class TorchEngine : IModelEngine
 
     /// <summary>
     /// Loads <paramref name="checkpoint"/> for <paramref name="budgets"/> (a subset of its manifest, largest first). With
-    /// <paramref name="loadOnly"/> only that budget's slice is read. Must be called on the thread that will drive it.
+    /// <paramref name="loadOnly"/> only that budget's slice is read. With <paramref name="threads"/> each step sets its
+    /// intra-op thread count by its size. Must be called on the thread that will drive it.
     /// </summary>
-    public static TorchEngine Load(CheckpointDirectory checkpoint, IReadOnlyList<string> budgets, string? loadOnly, int slotsPerBudget, int maxSequenceLength)
+    public static TorchEngine Load(CheckpointDirectory checkpoint, IReadOnlyList<string> budgets, string? loadOnly, int slotsPerBudget, int maxSequenceLength,
+        StepThreads? threads = null)
     {
         var model = NemotronHForCausalLM.Load(checkpoint, loadOnly);
-        return new TorchEngine(model, budgets, slotsPerBudget, maxSequenceLength);
+        return new TorchEngine(model, budgets, slotsPerBudget, maxSequenceLength, threads);
     }
 
     public int AllocateSlot(string budget) => _cache.Allocate(budget);
@@ -49,12 +53,14 @@ public sealed class TorchEngine : IModelEngine
 
     public float[][] Prefill(string budget, IReadOnlyList<int> slots, IReadOnlyList<IReadOnlyList<long>> prompts)
     {
+        _threads?.Before(prompts.Sum(p => p.Count));
         using var logits = _model.Prefill(budget, _cache, slots, prompts);
         return Rows(logits);
     }
 
     public float[][] Decode(string budget, IReadOnlyList<int> slots, IReadOnlyList<long> tokens)
     {
+        _threads?.Before(tokens.Count);
         using var logits = _model.Decode(budget, _cache, slots, tokens);
         return Rows(logits);
     }

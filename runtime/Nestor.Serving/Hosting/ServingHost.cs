@@ -111,16 +111,12 @@ public sealed class ServingHost : IAsyncDisposable
         logger.LogInformation("tokenizer {Tokenizer}: bos {Bos}, eos {Eos}", tokenizer.Description, tokenizer.BosTokenId, tokenizer.EosTokenId);
         var scheduler = new Scheduler(() =>
             {
-                if (options.Threads > 0)
-                {
-                    TorchSharp.torch.set_num_threads(options.Threads);
-                }
-
+                var threads = new StepThreads(options.Threads > 0 ? options.Threads : Environment.ProcessorCount, options.TokensPerThread, TorchSharp.torch.set_num_threads);
                 bool fixedThreshold = GlibcMalloc.FixMmapThreshold(GlibcMalloc.ServerThreshold);
                 TorchEngine engine;
                 try
                 {
-                    engine = TorchEngine.Load(checkpoint, served, options.LoadOnly, options.MaxBatch, options.MaxPromptTokens + options.MaxTokens);
+                    engine = TorchEngine.Load(checkpoint, served, options.LoadOnly, options.MaxBatch, options.MaxPromptTokens + options.MaxTokens, threads);
                 }
                 finally
                 {
@@ -128,9 +124,10 @@ public sealed class ServingHost : IAsyncDisposable
                     checkpoint.Dispose();
                 }
 
-                logger.LogInformation("loaded {Model} ({Digest}) budgets {Budgets}{LoadOnly}; cache {CacheMiB:F1} MiB for {Slots} slots per budget; malloc mmap threshold fixed: {Fixed}",
+                logger.LogInformation("loaded {Model} ({Digest}) budgets {Budgets}{LoadOnly}; cache {CacheMiB:F1} MiB for {Slots} slots per budget; malloc mmap threshold fixed: {Fixed}; " +
+                    "intra-op threads up to {Threads}, one per {TokensPerThread} tokens in a step",
                     manifest.Name, checkpoint.Digest ?? "no digest", string.Join(",", served), options.LoadOnly is null ? "" : " (load-only)",
-                    engine.CacheBytes / 1048576.0, options.MaxBatch, fixedThreshold);
+                    engine.CacheBytes / 1048576.0, options.MaxBatch, fixedThreshold, threads.MaxThreads, threads.TokensPerThread);
                 return engine;
             },
             tokenizer, options.MaxBatch, options.MaxQueue, metrics, logger, options.MaxPrefillTokens);
