@@ -33,6 +33,35 @@ public sealed class CachedDecodingTests
     }
 
     [Fact]
+    public void AttentionCachesGrowAsSequencesGetLongerWithTheSameLogits()
+    {
+        using var scope = NewDisposeScope();
+        using var model = TinyModels.Create(TinyModels.Config("M*-*"), elastic: false);
+        var ids = TinyModels.RandomIds(2, 30, 50, seed: 5);
+        using var noGrad = no_grad();
+        var full = model.Forward(ids, "full");
+
+        using var cache = model.CreateCache(slots: 3, maxSequenceLength: 30, initialCapacity: 4);
+        Assert.Equal(4, cache.Capacity);
+        long before = cache.Bytes;
+        int[] slots = [cache.Allocate("full"), cache.Allocate("full")];
+        var logits = model.Prefill("full", cache, slots, [.. Enumerable.Range(0, 2).Select(i => (IReadOnlyList<long>)ids[i].data<long>().Take(3).ToArray())]);
+        AssertClose(full.select(1, 2), logits, "prefill");
+        var capacities = new List<int> { cache.Capacity };
+        for (int t = 3; t < 30; t++)
+        {
+            logits = model.Decode("full", cache, slots, [ids[0, t].item<long>(), ids[1, t].item<long>()]);
+            AssertClose(full.select(1, t), logits, $"decode at {t}");
+            capacities.Add(cache.Capacity);
+        }
+
+        Assert.Equal([4, 8, 16, 30], capacities.Distinct());
+        Assert.True(cache.Bytes > before);
+        var tooLong = Assert.Throws<ArgumentException>(() => model.Decode("full", cache, slots, [1, 1]));
+        Assert.Contains("more than the cache's 30", tooLong.Message);
+    }
+
+    [Fact]
     public void RaggedPromptsChunkedPrefillAndSequencesJoiningAndLeavingMatchTheRecompute()
     {
         using var scope = NewDisposeScope();

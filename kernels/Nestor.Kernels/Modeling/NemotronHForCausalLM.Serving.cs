@@ -5,8 +5,12 @@ namespace Nestor.Kernels;
 
 public sealed partial class NemotronHForCausalLM
 {
-    /// <summary>A cache pool of <paramref name="slots"/> sequences of up to <paramref name="maxSequenceLength"/> tokens.</summary>
-    public InferenceCache CreateCache(int slots, int maxSequenceLength) => new(this, slots, maxSequenceLength);
+    /// <summary>
+    /// A cache pool of <paramref name="slots"/> sequences of up to <paramref name="maxSequenceLength"/> tokens, whose
+    /// attention caches start with room for <paramref name="initialCapacity"/> positions and grow when needed.
+    /// </summary>
+    public InferenceCache CreateCache(int slots, int maxSequenceLength, int initialCapacity = InferenceCache.DefaultInitialCapacity) =>
+        new(this, slots, maxSequenceLength, initialCapacity);
 
     /// <summary>
     /// Batched prefill: appends each sequence's tokens to its slot's cache (a fresh slot or one that already holds
@@ -222,5 +226,7 @@ public sealed partial class NemotronHForCausalLM
                 throw new ArgumentException($"sequence in slot {slots[i]} would have {cache.Length(slots[i]) + newTokens[i]} tokens, more than the cache's {cache.MaxSequenceLength}", nameof(slots));
             }
         }
+
+        cache.EnsureCapacity(slots.Select((s, i) => cache.Length(s) + newTokens[i]).Max());
     }
 }

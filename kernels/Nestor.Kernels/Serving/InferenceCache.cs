@@ -6,15 +6,17 @@ namespace Nestor.Kernels;
 /// <summary>
 /// A pool of per-sequence decoding caches ("slots") for one model, covering every budget. For each Mamba layer: the
 /// last K−1 conv inputs [slots, K−1, 2GN + I] and the SSM state [slots, Hg, G, P, N] (fp32); for each attention
-/// layer: keys and values [slots, max_sequence_length, nkv, hd]. A budget uses a prefix of the channel/head axes
+/// layer: keys and values [slots, capacity, nkv, hd]. A budget uses a prefix of the channel/head axes
 /// (the execution layout makes them prefixes), so one pool serves all budgets.
 /// </summary>
 /// <remarks>
 /// A sequence owns one slot from <see cref="Allocate"/> to <see cref="Release"/> and is bound to the budget it was
 /// allocated for (its cache holds that budget's activations). Any subset of slots, in any order, can form a batch at
 /// any step, so sequences join and leave between steps: a step works in place on the pool when its slots are
-/// consecutive and ascending, and otherwise gathers the batch's states and scatters them back. Memory is allocated
-/// once, up front. Not thread-safe: one engine thread drives a cache.
+/// consecutive and ascending, and otherwise gathers the batch's states and scatters them back. The recurrent states
+/// are allocated up front; the attention caches start with room for <see cref="Capacity"/> positions and double (up
+/// to <see cref="MaxSequenceLength"/>) when a step needs more, so their memory follows the longest sequence served
+/// rather than the longest allowed. Not thread-safe: one engine thread drives a cache.
 /// </remarks>
 public sealed class InferenceCache : IDisposable
 {
@@ -23,13 +25,18 @@ public sealed class InferenceCache : IDisposable
     private readonly string?[] _budget;
     private readonly SortedSet<int> _free;
 
-    internal InferenceCache(NemotronHForCausalLM model, int slots, int maxSequenceLength)
+    /// <summary>Positions the attention caches hold at first, unless the maximum is smaller.</summary>
+    public const int DefaultInitialCapacity = 256;
+
+    internal InferenceCache(NemotronHForCausalLM model, int slots, int maxSequenceLength, int initialCapacity = DefaultInitialCapacity)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(slots, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxSequenceLength, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(initialCapacity, 1);
         var config = model.Config;
         Slots = slots;
         MaxSequenceLength = maxSequenceLength;
+        Capacity = Math.Min(initialCapacity, maxSequenceLength);
         int count = config.NumHiddenLayers;
         _conv = new Tensor?[count];
         _ssm = new Tensor?[count];
@@ -44,8 +51,8 @@ public sealed class InferenceCache : IDisposable
                     _ssm[i] = zeros([slots, config.MambaHeadsPerGroup, config.NGroups, config.MambaHeadDim, config.SsmStateSize], ScalarType.Float32, model.Device);
                     break;
                 case LayerType.Attention:
-                    _keys[i] = zeros([slots, maxSequenceLength, config.NumKeyValueHeads, config.HeadDim], model.DType, model.Device);
-                    _values[i] = zeros([slots, maxSequenceLength, config.NumKeyValueHeads, config.HeadDim], model.DType, model.Device);
+                    _keys[i] = zeros([slots, Capacity, config.NumKeyValueHeads, config.HeadDim], model.DType, model.Device);
+                    _values[i] = zeros([slots, Capacity, config.NumKeyValueHeads, config.HeadDim], model.DType, model.Device);
                     break;
             }
         }
@@ -58,6 +65,9 @@ public sealed class InferenceCache : IDisposable
     public int Slots { get; }
 
     public int MaxSequenceLength { get; }
+
+    /// <summary>Positions the attention caches hold now (at most <see cref="MaxSequenceLength"/>).</summary>
+    public int Capacity { get; private set; }
 
     public int FreeSlots => _free.Count;
 
@@ -116,6 +126,34 @@ public sealed class InferenceCache : IDisposable
     internal Tensor Values(int layer) => _values[layer]!;
 
     internal void Advance(int slot, int tokens) => _lengths[slot] += tokens;
+
+    /// <summary>Grows the attention caches to hold <paramref name="positions"/> (doubling, at most the maximum).</summary>
+    internal void EnsureCapacity(int positions)
+    {
+        if (positions <= Capacity)
+        {
+            return;
+        }
+
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(positions, MaxSequenceLength);
+        int capacity = Math.Min(MaxSequenceLength, Math.Max(positions, 2 * Capacity));
+        using var noGrad = no_grad();
+        foreach (var pool in new[] { _keys, _values })
+        {
+            for (int i = 0; i < pool.Length; i++)
+            {
+                if (pool[i] is { } old)
+                {
+                    var grown = zeros([Slots, capacity, old.shape[2], old.shape[3]], old.dtype, old.device);
+                    grown.narrow(1, 0, Capacity).copy_(old);
+                    old.Dispose();
+                    pool[i] = grown;
+                }
+            }
+        }
+
+        Capacity = capacity;
+    }
 
     internal void CheckAllocated(int slot)
     {
