@@ -28,6 +28,8 @@ public sealed class ServingMetrics
             ["budget", "outcome"]);
         BatchSize = factory.CreateHistogram("nestor_batch_size", "Sequences in one forward pass of a budget (prefill or decode).",
             new HistogramConfiguration { LabelNames = budget, Buckets = [1, 2, 4, 8, 16, 32, 64, 128] });
+        ForwardSeconds = factory.CreateHistogram("nestor_forward_seconds", "Time of one forward pass of a budget (the engine alone), by phase: prefill or decode.",
+            new HistogramConfiguration { LabelNames = ["budget", "phase"], Buckets = [0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1, 2, 4] });
         ModelInfo = factory.CreateGauge("nestor_model_info", "The loaded checkpoint (value 1).", ["model", "digest", "budgets", "load_only", "dtype"]);
         Ready = factory.CreateGauge("nestor_ready", "1 when the server takes requests (loaded, warmed up, not draining).");
     }
@@ -51,6 +53,8 @@ public sealed class ServingMetrics
     public Counter Requests { get; }
 
     public Histogram BatchSize { get; }
+
+    public Histogram ForwardSeconds { get; }
 
     public Gauge ModelInfo { get; }
 

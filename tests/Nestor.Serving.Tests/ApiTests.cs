@@ -262,6 +262,9 @@ public sealed class ApiTests(TinyCheckpoint checkpoint)
         Assert.Contains("# TYPE nestor_e2e_request_latency_seconds histogram", metrics);
         Assert.Contains("nestor_time_to_first_token_seconds_bucket{budget=\"b75\",le=\"+Inf\"}", metrics);
         Assert.Contains("# TYPE nestor_batch_size histogram", metrics);
+        Assert.True(await _server.MetricAsync("nestor_forward_seconds_count", "budget=\"b75\",phase=\"prefill\"") >= 1);
+        Assert.True(await _server.MetricAsync("nestor_forward_seconds_count", "budget=\"b75\",phase=\"decode\"") >= 4);
+        Assert.True(await _server.MetricAsync("nestor_forward_seconds_sum", "budget=\"b75\",phase=\"decode\"") > 0);
         Assert.Contains($"digest=\"{checkpoint.Digest}\"", metrics);
         Assert.Matches("nestor_model_info\\{[^}]*model=\"tiny-elastic\"[^}]*\\} 1", metrics);
         Assert.True(await _server.MetricAsync("nestor_generation_tokens_total", "budget=\"b75\"") >= 5);

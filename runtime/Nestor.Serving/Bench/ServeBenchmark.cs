@@ -78,9 +78,12 @@ public static class ServeBenchmark
         async Task<(LoadResult Load, double TokensPerCpuSecond)> Measure(ServerProcess server, string title, LoadOptions options)
         {
             var cpu = server.CpuTime();
+            double forward = await ForwardSecondsAsync(server, cancellationToken);
             var result = await new LoadGenerator(server.Client).RunAsync(options, cancellationToken);
             double cpuSeconds = (server.CpuTime() - cpu).TotalSeconds;
-            log($"== {title}: server CPU {cpuSeconds:F2} s for {result.Seconds:F2} s, {result.All.OutputTokens / cpuSeconds:F0} tokens per CPU-second");
+            forward = await ForwardSecondsAsync(server, cancellationToken) - forward;
+            log($"== {title}: server CPU {cpuSeconds:F2} s for {result.Seconds:F2} s, {result.All.OutputTokens / cpuSeconds:F0} tokens per CPU-second; " +
+                $"forward passes {forward:F2} s ({forward / result.Seconds:P0} of the time)");
             log(LoadGenerator.Table(result));
             if (result.All.Errors > 0)
             {
@@ -139,5 +142,14 @@ public static class ServeBenchmark
         log($"medians over {settings.Rounds} rounds: {full} c1 {tps1:F1} tok/s, c16 {tps16:F1} tok/s; {smallest} c16 {tpsSmall:F1} tok/s");
         log($"per CPU-second of the server: {full} c1 {cpu1:F0}, c16 {cpu16:F0}; {smallest} c16 {cpuSmall:F0} tokens; load average after: {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a")}");
         return result;
+    }
+
+    /// <summary>Seconds the server's engine has spent in forward passes (the sum of nestor_forward_seconds over its labels).</summary>
+    private static async Task<double> ForwardSecondsAsync(ServerProcess server, CancellationToken cancellationToken)
+    {
+        var text = await server.Client.GetStringAsync("/metrics", cancellationToken);
+        return text.Split('\n')
+            .Where(line => line.StartsWith("nestor_forward_seconds_sum{", StringComparison.Ordinal))
+            .Sum(line => double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
     }
 }

@@ -360,7 +360,7 @@ public sealed class Scheduler : IDisposable
 
         if (prefilling.Count > 0)
         {
-            Forward(engine, budget, running, prefilling, () =>
+            Forward(engine, budget, "prefill", running, prefilling, () =>
             {
                 var logits = engine.Prefill(budget, [.. prefilling.Select(s => s.Slot)], chunks);
                 for (int i = 0; i < prefilling.Count; i++)
@@ -375,7 +375,7 @@ public sealed class Scheduler : IDisposable
 
         if (decoding.Count > 0)
         {
-            Forward(engine, budget, running, decoding, () => engine.Decode(budget, [.. decoding.Select(s => s.Slot)], [.. decoding.Select(s => s.LastToken)]));
+            Forward(engine, budget, "decode", running, decoding, () => engine.Decode(budget, [.. decoding.Select(s => s.Slot)], [.. decoding.Select(s => s.LastToken)]));
         }
 
         return prefilling.Count > 0 || decoding.Count > 0;
@@ -385,12 +385,14 @@ public sealed class Scheduler : IDisposable
     /// One forward pass over <paramref name="batch"/>, then a token for each sequence whose prompt is complete (a sequence
     /// part way through a chunked prompt has nothing to sample yet); finished sequences leave.
     /// </summary>
-    private void Forward(IModelEngine engine, string budget, List<Sequence> running, List<Sequence> batch, Func<float[][]> pass)
+    private void Forward(IModelEngine engine, string budget, string phase, List<Sequence> running, List<Sequence> batch, Func<float[][]> pass)
     {
         float[][] logits;
+        long started = Stopwatch.GetTimestamp();
         try
         {
             logits = pass();
+            _metrics.ForwardSeconds.WithLabels(budget, phase).Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
         }
         catch (Exception e)
         {
