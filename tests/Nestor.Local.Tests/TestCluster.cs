@@ -16,7 +16,8 @@ namespace Nestor.Local.Tests;
 public sealed class TestCluster : IAsyncDisposable
 {
     public const string Namespace = "default";
-    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    // Generous: on a loaded 2-core machine (test projects run side by side) a pod took over 30 s to be reported Failed.
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
 
     private readonly ScratchDirectory _scratch;
 
