@@ -182,4 +182,9 @@ public sealed class TrainerOptionsConfig
 
     /// <summary>How far (relative) a budget's chosen architecture may be from its target size (default 0.03).</summary>
     [JsonPropertyName("sizeTolerance")] public double? SizeTolerance { get; set; }
+
+    /// <summary>Which examples each curriculum stage draws (<c>short</c>, <c>long</c>, <c>mixed</c>; one per stage; built-in
+    /// task only). Default: the first stage short chains, later stages the evaluation split's lengths (mixed unless
+    /// <c>dataset.builtin.options.length</c> says otherwise).</summary>
+    [JsonPropertyName("stageExamples")] public List<string>? StageExamples { get; set; }
 }
