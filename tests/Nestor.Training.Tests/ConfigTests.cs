@@ -49,17 +49,17 @@ public sealed class ConfigTests
     }
 
     [Fact]
-    public void StagesDrawShortChainsThenTheEvaluatedLengthsUnlessConfigured()
+    public void StagesDrawTheEvaluatedLengthsUnlessConfigured()
     {
         using var scratch = new ScratchDirectory("train-config");
         TinyTeacher.Write(scratch.Combine("teacher"));
         const string Common = "parentModel: {checkpoint: {path: teacher}}\nbudgets: [{name: full, targetFraction: 1}]\n";
         var plan = Resolve(scratch, Common + "dataset: {builtin: {task: arith-chains}}");
-        Assert.Equal([ExampleLength.Short, ExampleLength.Mixed], plan.Stages.Select(s => s.Examples));
+        Assert.Equal([ExampleLength.Mixed, ExampleLength.Mixed], plan.Stages.Select(s => s.Examples));
         plan = Resolve(scratch, Common + "dataset: {builtin: {task: arith-chains, options: {length: long}}}");
+        Assert.Equal([ExampleLength.Long, ExampleLength.Long], plan.Stages.Select(s => s.Examples));
+        plan = Resolve(scratch, Common + "dataset: {builtin: {task: arith-chains}}\ntrainerOptions: {stageExamples: [short, long]}");
         Assert.Equal([ExampleLength.Short, ExampleLength.Long], plan.Stages.Select(s => s.Examples));
-        plan = Resolve(scratch, Common + "dataset: {builtin: {task: arith-chains}}\ntrainerOptions: {stageExamples: [mixed, long]}");
-        Assert.Equal([ExampleLength.Mixed, ExampleLength.Long], plan.Stages.Select(s => s.Examples));
     }
 
     [Theory]

@@ -184,7 +184,7 @@ public sealed class TrainerOptionsConfig
     [JsonPropertyName("sizeTolerance")] public double? SizeTolerance { get; set; }
 
     /// <summary>Which examples each curriculum stage draws (<c>short</c>, <c>long</c>, <c>mixed</c>; one per stage; built-in
-    /// task only). Default: the first stage short chains, later stages the evaluation split's lengths (mixed unless
-    /// <c>dataset.builtin.options.length</c> says otherwise).</summary>
+    /// task only). Default: every stage the evaluation split's lengths (mixed unless <c>dataset.builtin.options.length</c>
+    /// says otherwise); the stages then differ in sequence length and budget weights, as the paper's do.</summary>
     [JsonPropertyName("stageExamples")] public List<string>? StageExamples { get; set; }
 }

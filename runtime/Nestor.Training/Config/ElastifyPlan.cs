@@ -255,7 +255,7 @@ public sealed record ElastifyPlan
         var stageExamples = new ExampleLength[stageConfigs.Count];
         for (int i = 0; i < stageExamples.Length; i++)
         {
-            stageExamples[i] = i == 0 ? ExampleLength.Short : evalLength;
+            stageExamples[i] = evalLength;
         }
 
         if (options.StageExamples is { } examples)
