@@ -187,4 +187,7 @@ public sealed class TrainerOptionsConfig
     /// task only). Default: every stage the evaluation split's lengths (mixed unless <c>dataset.builtin.options.length</c>
     /// says otherwise); the stages then differ in sequence length and budget weights, as the paper's do.</summary>
     [JsonPropertyName("stageExamples")] public List<string>? StageExamples { get; set; }
+
+    /// <summary>Every budget keeps at least one layer of each kind the parent has (Mamba, attention, MLP) (default true).</summary>
+    [JsonPropertyName("keepEveryLayerKind")] public bool? KeepEveryLayerKind { get; set; }
 }

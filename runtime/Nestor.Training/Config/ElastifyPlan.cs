@@ -88,6 +88,8 @@ public sealed record ElastifyPlan
 
     public double SizeTolerance { get; init; } = 0.03;
 
+    public bool KeepEveryLayerKind { get; init; } = true;
+
     public int TotalSteps => Stages.Sum(s => s.Steps);
 
     /// <summary>The training data (built-in task or JSONL file), splits fixed by the seed.</summary>
@@ -381,6 +383,7 @@ public sealed record ElastifyPlan
             RouterWarmupSteps = options.RouterWarmupSteps ?? 300,
             BudgetsPerStep = budgetsPerStep,
             SizeTolerance = options.SizeTolerance ?? 0.03,
+            KeepEveryLayerKind = options.KeepEveryLayerKind ?? true,
         };
     }
 

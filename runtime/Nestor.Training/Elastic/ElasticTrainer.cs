@@ -101,7 +101,7 @@ public sealed partial class ElasticTrainer(ElastifyPlan plan, string outputDir, 
 
         var loss = new Dictionary<string, double>(state.Loss);
         long step = state.Step, tokens = state.Tokens, budgetTokens = state.BudgetTokens;
-        var catalog = new ArchitectureCatalog(space, state.LayerRanking);
+        var catalog = new ArchitectureCatalog(space, state.LayerRanking, plan.KeepEveryLayerKind);
         var watch = Stopwatch.StartNew();
         long stepsThisRun = 0, tokensThisRun = 0;
         double elapsedBefore = state.ElapsedSeconds;
@@ -402,6 +402,7 @@ public sealed partial class ElasticTrainer(ElastifyPlan plan, string outputDir, 
             plan.RouterWarmupSteps,
             plan.BudgetsPerStep,
             plan.SizeTolerance,
+            plan.KeepEveryLayerKind,
         };
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(facts))));
     }
