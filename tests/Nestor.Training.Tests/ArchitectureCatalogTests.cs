@@ -52,6 +52,32 @@ public sealed class ArchitectureCatalogTests
     }
 
     [Fact]
+    public void KeepingEveryLayerKindNeverPicksADepthCutThatDropsTheOnlyAttentionLayer()
+    {
+        // "M-*M-" ranked so that the attention layer (2) comes last: keeping 3 or 4 layers drops it.
+        int[] ranking = [0, 3, 1, 4, 2];
+        var config = TinyTeacher.Config();
+        var space = new SearchSpace(config);
+        long target = (long)(ParameterCount.Of(config) * 0.6);
+        var scores = RandomScores(space, 3);
+        int depth = Array.IndexOf(SearchSpace.Axes, Axis.Depth);
+        scores[depth][0] = 100; // the router strongly prefers the shallowest cut
+
+        var free = new ArchitectureCatalog(space, ranking);
+        Assert.Equal(3, free.Sizes(free.Best(scores, target, 0.03))[Axis.Depth]);
+
+        var kept = new ArchitectureCatalog(space, ranking, keepEveryLayerKind: true);
+        var best = kept.Best(scores, target, 0.03);
+        Assert.Equal(5, kept.Sizes(best)[Axis.Depth]);
+        Assert.True(kept.IsAdmissible(best));
+        Assert.InRange(Math.Abs(kept.ParamsOf(best) - target) / (double)target, 0, 0.03);
+        double Score(int[] index) => index.Select((c, a) => (double)scores[a][c]).Sum();
+        var admissible = Enumerate(kept).Where(i => kept.IsAdmissible(i) && Math.Abs(kept.ParamsOf(i) - target) / (double)target <= 0.03).ToList();
+        Assert.All(admissible, i => Assert.Equal(5, kept.Sizes(i)[Axis.Depth]));
+        Assert.Equal(admissible.Max(Score), Score(best), 6);
+    }
+
+    [Fact]
     public void BestStaysWithinTheBoundAndWidensTheToleranceOnlyWhenNothingFits()
     {
         var config = TinyTeacher.Config();

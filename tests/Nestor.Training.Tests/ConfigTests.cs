@@ -1,5 +1,6 @@
 using Nestor.Testing;
 using Nestor.Training.Config;
+using Nestor.Training.Data;
 
 namespace Nestor.Training.Tests;
 
@@ -47,6 +48,20 @@ public sealed class ConfigTests
         Assert.Equal(2, plan.Stages.Count);
     }
 
+    [Fact]
+    public void StagesDrawTheEvaluatedLengthsUnlessConfigured()
+    {
+        using var scratch = new ScratchDirectory("train-config");
+        TinyTeacher.Write(scratch.Combine("teacher"));
+        const string Common = "parentModel: {checkpoint: {path: teacher}}\nbudgets: [{name: full, targetFraction: 1}]\n";
+        var plan = Resolve(scratch, Common + "dataset: {builtin: {task: arith-chains}}");
+        Assert.Equal([ExampleLength.Mixed, ExampleLength.Mixed], plan.Stages.Select(s => s.Examples));
+        plan = Resolve(scratch, Common + "dataset: {builtin: {task: arith-chains, options: {length: long}}}");
+        Assert.Equal([ExampleLength.Long, ExampleLength.Long], plan.Stages.Select(s => s.Examples));
+        plan = Resolve(scratch, Common + "dataset: {builtin: {task: arith-chains}}\ntrainerOptions: {stageExamples: [short, long]}");
+        Assert.Equal([ExampleLength.Short, ExampleLength.Long], plan.Stages.Select(s => s.Examples));
+    }
+
     [Theory]
     [InlineData("budgets: []", "budgets")]
     [InlineData("budgets: [{name: full, targetFraction: 1.5}]", "targetFraction")]
@@ -63,6 +78,8 @@ public sealed class ConfigTests
     [InlineData("parentModel: {checkpoint: {path: nowhere}}", "no checkpoint")]
     [InlineData("trainerOptions: {budgetsPerStep: some}", "trainerOptions.budgetsPerStep")]
     [InlineData("trainerOptions: {sizeTolerance: 1.5}", "trainerOptions.sizeTolerance")]
+    [InlineData("trainerOptions: {stageExamples: [short]}", "trainerOptions.stageExamples")]
+    [InlineData("trainerOptions: {stageExamples: [short, longest]}", "trainerOptions.stageExamples[1]")]
     public void BadConfigurationsNameTheField(string line, string expected)
     {
         using var scratch = new ScratchDirectory("train-config");

@@ -103,6 +103,7 @@ public sealed class ElastifyProcessTests
 
         Assert.Contains("\"event\":\"progress\"", first.StandardOutput, StringComparison.Ordinal);
         AssertBudgetsNearTheirTargets(scratch.Combine(reference.Path));
+        AssertLastArchitecturesAreTheExported(first.StandardOutput, scratch.Combine(reference.Path));
 
         // Every budget ran on every batch: the budget tokens are three times the data tokens.
         var (tokens, budgetTokens) = StateTokens(straight.State(12)!);
@@ -124,6 +125,21 @@ public sealed class ElastifyProcessTests
         Assert.Contains("\"event\":\"resume\"", resumed.StandardOutput, StringComparison.Ordinal);
         Assert.DoesNotContain("\"event\":\"importance\"", resumed.StandardOutput, StringComparison.Ordinal);
         Assert.Equal(reference.Digest, killed.Progress.Checkpoint!.Digest);
+    }
+
+    /// <summary>The last <c>architectures</c> event (after the final step) names the routed budgets with the sizes they were frozen to.</summary>
+    private static void AssertLastArchitecturesAreTheExported(string stdout, string folder)
+    {
+        var line = stdout.Split('\n').Last(l => l.Contains("\"event\":\"architectures\"", StringComparison.Ordinal));
+        using var doc = JsonDocument.Parse(line);
+        var logged = doc.RootElement.GetProperty("budgets").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!);
+        using var checkpoint = CheckpointDirectory.Open(folder);
+        var routed = checkpoint.Manifest.Budgets.Where(b => b.Name != "full").ToList();
+        Assert.Equal(routed.Select(b => b.Name).Order(), logged.Keys.Order());
+        foreach (var b in routed)
+        {
+            Assert.Equal(FormattableString.Invariant($"h{b.HiddenSize} f{b.IntermediateSize} m{b.MambaHeadsPerGroup} q{b.NumAttentionHeads} L{b.Layers.Count} {b.Params}"), logged[b.Name]);
+        }
     }
 
     [Fact]

@@ -182,4 +182,12 @@ public sealed class TrainerOptionsConfig
 
     /// <summary>How far (relative) a budget's chosen architecture may be from its target size (default 0.03).</summary>
     [JsonPropertyName("sizeTolerance")] public double? SizeTolerance { get; set; }
+
+    /// <summary>Which examples each curriculum stage draws (<c>short</c>, <c>long</c>, <c>mixed</c>; one per stage; built-in
+    /// task only). Default: every stage the evaluation split's lengths (mixed unless <c>dataset.builtin.options.length</c>
+    /// says otherwise); the stages then differ in sequence length and budget weights, as the paper's do.</summary>
+    [JsonPropertyName("stageExamples")] public List<string>? StageExamples { get; set; }
+
+    /// <summary>Every budget keeps at least one layer of each kind the parent has (Mamba, attention, MLP) (default true).</summary>
+    [JsonPropertyName("keepEveryLayerKind")] public bool? KeepEveryLayerKind { get; set; }
 }

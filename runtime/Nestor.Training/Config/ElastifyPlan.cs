@@ -88,6 +88,8 @@ public sealed record ElastifyPlan
 
     public double SizeTolerance { get; init; } = 0.03;
 
+    public bool KeepEveryLayerKind { get; init; } = true;
+
     public int TotalSteps => Stages.Sum(s => s.Steps);
 
     /// <summary>The training data (built-in task or JSONL file), splits fixed by the seed.</summary>
@@ -220,9 +222,10 @@ public sealed record ElastifyPlan
             _ => Enum.Parse<JsonlFormat>(Fail("dataset.format", $"'{dataset.Format}' is not one of Text, PromptCompletion")),
         };
 
+        var evalLength = ExampleLength.Mixed;
         try
         {
-            _ = dataset.Builtin is { } b2 ? ArithChainTask.FromOptions(b2.Options) : null;
+            evalLength = dataset.Builtin is { } b2 ? ArithChainTask.FromOptions(b2.Options).EvalLength : ExampleLength.Mixed;
         }
         catch (ArgumentException e)
         {
@@ -248,6 +251,32 @@ public sealed record ElastifyPlan
         if (stageConfigs.Count is < 1 or > 8)
         {
             Fail("curriculum.stages", "1 to 8 stages");
+        }
+
+        var options = c.TrainerOptions ?? new TrainerOptionsConfig();
+        var stageExamples = new ExampleLength[stageConfigs.Count];
+        for (int i = 0; i < stageExamples.Length; i++)
+        {
+            stageExamples[i] = evalLength;
+        }
+
+        if (options.StageExamples is { } examples)
+        {
+            if (examples.Count != stageConfigs.Count)
+            {
+                Fail("trainerOptions.stageExamples", $"{examples.Count} entries for {stageConfigs.Count} stages");
+            }
+
+            for (int i = 0; i < examples.Count; i++)
+            {
+                stageExamples[i] = examples[i] switch
+                {
+                    "short" => ExampleLength.Short,
+                    "long" => ExampleLength.Long,
+                    "mixed" => ExampleLength.Mixed,
+                    var other => Enum.Parse<ExampleLength>(Fail($"trainerOptions.stageExamples[{i}]", $"'{other}' is not one of short, long, mixed")),
+                };
+            }
         }
 
         for (int i = 0; i < stageConfigs.Count; i++)
@@ -282,7 +311,7 @@ public sealed record ElastifyPlan
 
             double total = weights.Sum();
             stages.Add(new StagePlan(s.Name!, s.Steps!.Value, s.SequenceLength ?? (i == 0 ? 128 : 256), [.. weights.Select(w => w / total)],
-                i == 0 ? ExampleLength.Short : ExampleLength.Long));
+                stageExamples[i]));
         }
 
         var optimizer = c.Optimizer ?? new OptimizerConfig();
@@ -302,7 +331,6 @@ public sealed record ElastifyPlan
             Fail("importance", "calibrationSamples must be at least 1 and sequenceLength at least 8");
         }
 
-        var options = c.TrainerOptions ?? new TrainerOptionsConfig();
         var budgetsPerStep = options.BudgetsPerStep switch
         {
             null or "all" => BudgetsPerStep.All,
@@ -355,6 +383,7 @@ public sealed record ElastifyPlan
             RouterWarmupSteps = options.RouterWarmupSteps ?? 300,
             BudgetsPerStep = budgetsPerStep,
             SizeTolerance = options.SizeTolerance ?? 0.03,
+            KeepEveryLayerKind = options.KeepEveryLayerKind ?? true,
         };
     }
 

@@ -1,6 +1,6 @@
 namespace Nestor.Training.Data;
 
-/// <summary>Which examples a training stage draws: short ones (stage 1), long ones (later stages), or both.</summary>
+/// <summary>Which examples a training stage (or an evaluation split) draws: short ones, long ones, or every length.</summary>
 public enum ExampleLength
 {
     Short,

@@ -13,14 +13,20 @@ public sealed class ArchitectureCatalog
 {
     private readonly int[][] _indices;
     private readonly long[] _params;
+    private readonly bool[] _admissible;
 
-    public ArchitectureCatalog(SearchSpace space, IReadOnlyList<int> layerRanking)
+    /// <param name="keepEveryLayerKind">When set, an architecture must keep at least one layer of every kind the
+    /// parent has (Mamba, attention, MLP): a budget whose depth cut removes, say, the only attention layer is never
+    /// chosen.</param>
+    public ArchitectureCatalog(SearchSpace space, IReadOnlyList<int> layerRanking, bool keepEveryLayerKind = false)
     {
         Space = space;
+        var kinds = space.Config.LayerTypes.Distinct().ToArray();
         var counts = SearchSpace.Axes.Select(a => space.Choices[a].Length).ToArray();
         int total = counts.Aggregate(1, (a, b) => a * b);
         _indices = new int[total][];
         _params = new long[total];
+        _admissible = new bool[total];
         for (int n = 0; n < total; n++)
         {
             var index = new int[counts.Length];
@@ -32,7 +38,9 @@ public sealed class ArchitectureCatalog
             }
 
             _indices[n] = index;
-            _params[n] = space.Budget("candidate", Sizes(index), layerRanking).Params;
+            var budget = space.Budget("candidate", Sizes(index), layerRanking);
+            _params[n] = budget.Params;
+            _admissible[n] = !keepEveryLayerKind || kinds.All(k => budget.Layers.Any(l => space.Config.LayerTypes[l] == k));
         }
     }
 
@@ -44,11 +52,14 @@ public sealed class ArchitectureCatalog
     public Dictionary<Axis, int> Sizes(int[] index) =>
         SearchSpace.Axes.Select((a, i) => (a, Space.Choices[a][index[i]])).ToDictionary(p => p.a, p => p.Item2);
 
+    /// <summary>Whether a choice may be picked (every layer kind kept, when the catalogue requires it).</summary>
+    public bool IsAdmissible(int[] index) => _admissible[Find(index)];
+
     /// <summary>The exact parameter count of a choice.</summary>
     public long ParamsOf(int[] index) => _params[Find(index)];
 
     /// <summary>
-    /// The highest-scoring choice whose parameters are within <paramref name="tolerance"/> (relative) of
+    /// The highest-scoring admissible choice whose parameters are within <paramref name="tolerance"/> (relative) of
     /// <paramref name="target"/> and whose index on every axis is at most <paramref name="bound"/>'s. When no such
     /// choice exists, the admissible choices are those nearest the target (the tolerance widens to the smallest
     /// deviation reachable under the bound).
@@ -97,6 +108,11 @@ public sealed class ArchitectureCatalog
 
     private bool Within(int n, int[]? bound)
     {
+        if (!_admissible[n])
+        {
+            return false;
+        }
+
         if (bound is null)
         {
             return true;

@@ -101,7 +101,7 @@ public sealed partial class ElasticTrainer(ElastifyPlan plan, string outputDir, 
 
         var loss = new Dictionary<string, double>(state.Loss);
         long step = state.Step, tokens = state.Tokens, budgetTokens = state.BudgetTokens;
-        var catalog = new ArchitectureCatalog(space, state.LayerRanking);
+        var catalog = new ArchitectureCatalog(space, state.LayerRanking, plan.KeepEveryLayerKind);
         var watch = Stopwatch.StartNew();
         long stepsThisRun = 0, tokensThisRun = 0;
         double elapsedBefore = state.ElapsedSeconds;
@@ -131,6 +131,7 @@ public sealed partial class ElasticTrainer(ElastifyPlan plan, string outputDir, 
             {
                 double perStep = watch.Elapsed.TotalSeconds / stepsThisRun;
                 _progress.Report(PhaseOf(stageIndex), stageIndex + 1, step, total, tokens, loss, perStep * (total - step), stageName: stage.Name);
+                LogArchitectures(step, routers, catalog, state.LayerRanking, targets);
             }
 
             if (step % plan.CheckpointInterval == 0 && step < total)
@@ -244,6 +245,18 @@ public sealed partial class ElasticTrainer(ElastifyPlan plan, string outputDir, 
         routerOptimizer.step();
         return new StepResult(losses, batch.Tokens, batch.Tokens * runs.Length);
     }
+
+    /// <summary>The architecture each budget would be frozen to now (noise-free, constrained as at export).</summary>
+    private void LogArchitectures(long step, BudgetRouters routers, ArchitectureCatalog catalog, IReadOnlyList<int> layerRanking, long[] targets)
+    {
+        var names = plan.Budgets.Select(b => b.Name).ToArray();
+        var budgets = FrozenBudgets(routers, catalog, layerRanking, targets, names, _pinned, plan.SizeTolerance);
+        log(JsonLine.Of(("event", "architectures"), ("step", step), ("budgets", budgets.Where((_, i) => !_pinned[i]).ToDictionary(b => b.Name, Describe))));
+    }
+
+    /// <summary>A budget's sizes in one short string: hidden, FFN, Mamba heads per group, query heads, layers kept, parameters.</summary>
+    private static string Describe(ElasticBudget b) =>
+        FormattableString.Invariant($"h{b.HiddenSize} f{b.IntermediateSize} m{b.MambaHeadsPerGroup} q{b.NumAttentionHeads} L{b.Layers.Count} {b.Params}");
 
     /// <summary>Budget indices from the largest target to the smallest (ties: configuration order).</summary>
     private static int[] BySize(long[] targets) => [.. Enumerable.Range(0, targets.Length).OrderByDescending(i => targets[i]).ThenBy(i => i)];
@@ -389,6 +402,7 @@ public sealed partial class ElasticTrainer(ElastifyPlan plan, string outputDir, 
             plan.RouterWarmupSteps,
             plan.BudgetsPerStep,
             plan.SizeTolerance,
+            plan.KeepEveryLayerKind,
         };
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(facts))));
     }
