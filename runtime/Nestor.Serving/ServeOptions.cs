@@ -47,6 +47,6 @@ public sealed record ServeOptions
     /// <summary>Intra-op threads for the largest steps; 0: the processors this process may use (container CPU limits included).</summary>
     public int Threads { get; init; }
 
-    /// <summary>Tokens of work in a step per intra-op thread: smaller steps run on fewer threads (see <see cref="Engine.StepThreads"/>).</summary>
-    public int TokensPerThread { get; init; } = 8;
+    /// <summary>Work (tokens × the budget's parameters) per intra-op thread: smaller steps run on fewer threads (see <see cref="Engine.StepThreads"/>).</summary>
+    public long WorkPerThread { get; init; } = Engine.StepThreads.DefaultWorkPerThread;
 }

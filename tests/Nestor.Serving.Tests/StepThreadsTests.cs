@@ -5,25 +5,27 @@ namespace Nestor.Serving.Tests;
 
 public sealed class StepThreadsTests
 {
+    private const long M = 1 << 20;
+
     [Theory]
-    [InlineData(1, 2, 8, 1)]     // one sequence decoding: one thread
-    [InlineData(15, 2, 8, 1)]
-    [InlineData(16, 2, 8, 2)]    // a full batch of 16: two threads
-    [InlineData(776, 2, 8, 2)]   // a prefill: all of them
-    [InlineData(776, 16, 8, 16)]
-    [InlineData(40, 16, 8, 5)]
-    [InlineData(0, 4, 8, 1)]
-    public void ThreadsGrowWithTheTokensOfAStep(int tokens, int max, int perThread, int expected) =>
-        Assert.Equal(expected, StepThreads.For(tokens, max, perThread));
+    [InlineData(1, 14 * M, 2, 1)]        // one sequence of a 14 M-parameter model: one thread
+    [InlineData(16, 14 * M, 2, 1)]       // a batch of 16 of it: 224 M multiply-adds, still one
+    [InlineData(768, 14 * M, 2, 2)]      // a prefill of 16 prompts of 48 tokens: every thread
+    [InlineData(768, 1 * M, 2, 1)]       // the same prefill through a 1 M-parameter model: one
+    [InlineData(768, 14 * M, 16, 16)]
+    [InlineData(80, 14 * M, 16, 2)]
+    [InlineData(0, 14 * M, 4, 1)]
+    public void ThreadsGrowWithTheWorkOfAStep(long tokens, long parameters, int max, int expected) =>
+        Assert.Equal(expected, StepThreads.For(tokens, parameters, max, StepThreads.DefaultWorkPerThread));
 
     [Fact]
     public void TheThreadCountIsSetOnlyWhenItChanges()
     {
         var calls = new List<int>();
-        var threads = new StepThreads(2, 8, calls.Add);
-        foreach (int tokens in new[] { 1, 1, 16, 16, 700, 3, 2 })
+        var threads = new StepThreads(2, 100, calls.Add);
+        foreach (long tokens in new long[] { 1, 1, 16, 16, 700, 3, 2 })
         {
-            threads.Before(tokens);
+            threads.Before(tokens, 10);
         }
 
         Assert.Equal([1, 2, 1], calls);

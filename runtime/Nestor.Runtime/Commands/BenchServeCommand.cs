@@ -28,13 +28,17 @@ public static class BenchServeCommand
             Description = "With --checkpoint: the servers' --threads (0: their default, every processor this process may use; steps of fewer tokens use fewer threads). " +
                 "On a machine shared with other jobs, 1 measures the server rather than the load.",
         };
-        var tokensPerThread = new Option<int>("--server-tokens-per-thread") { Description = "With --checkpoint: the servers' --tokens-per-thread.", DefaultValueFactory = _ => 8 };
+        var workPerThread = new Option<int>("--server-work-per-thread")
+        {
+            Description = "With --checkpoint: the servers' --work-per-thread (millions of parameter-tokens).",
+            DefaultValueFactory = _ => (int)(StepThreads.DefaultWorkPerThread >> 20),
+        };
         var maxPrefill = new Option<int>("--max-prefill-tokens") { Description = "With --checkpoint: the servers' --max-prefill-tokens (0: their default, prompts prefilled in one pass)." };
         var seed = new Option<int>("--seed") { Description = "Seed of the prompts and the mix.", DefaultValueFactory = _ => 1 };
         var steps = new Option<bool>("--steps") { Description = "With --checkpoint: time the engine's prefill, decode and sampling at batch 1 and 16 in this process (no server)." };
         var command = new Command("serve", "Load a server with streaming completions; report req/s, tok/s and TTFT, inter-token and end-to-end latency p50/p95/p99 per budget.")
         {
-            url, checkpoint, concurrency, rate, requests, promptTokens, outputTokens, budgets, json, serverThreads, tokensPerThread, maxPrefill, seed, steps,
+            url, checkpoint, concurrency, rate, requests, promptTokens, outputTokens, budgets, json, serverThreads, workPerThread, maxPrefill, seed, steps,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -45,7 +49,7 @@ public static class BenchServeCommand
                 if (parse.GetValue(checkpoint) is { } profiled && parse.GetValue(steps))
                 {
                     OpenMpWaitPolicy.PreferPassive();
-                    StepProfile.Run(profiled, parse.GetValue(serverThreads), parse.GetValue(tokensPerThread), prompt, output.Max, Console.WriteLine);
+                    StepProfile.Run(profiled, parse.GetValue(serverThreads), (long)parse.GetValue(workPerThread) << 20, prompt, output.Max, Console.WriteLine);
                     return 0;
                 }
 
@@ -57,7 +61,7 @@ public static class BenchServeCommand
                         Nestor = Self(),
                         PromptTokens = prompt,
                         OutputTokens = output.Max,
-                        ServerArguments = ["--threads", $"{parse.GetValue(serverThreads)}", "--tokens-per-thread", $"{parse.GetValue(tokensPerThread)}",
+                        ServerArguments = ["--threads", $"{parse.GetValue(serverThreads)}", "--work-per-thread", $"{parse.GetValue(workPerThread)}",
                             "--max-prefill-tokens", $"{parse.GetValue(maxPrefill)}"],
                     }, Console.WriteLine, cancellationToken);
                     if (parse.GetValue(json) is { } file)

@@ -25,22 +25,22 @@ public static class ServeCommand
         var degradeWait = new Option<int>("--degrade-wait-ms") { Description = "Default wait bound before a request that allows it is served by a smaller budget.", DefaultValueFactory = _ => 1000 };
         var maxBody = new Option<long>("--max-body-bytes") { Description = "Largest request body (413 beyond).", DefaultValueFactory = _ => 1 << 20 };
         var threads = new Option<int>("--threads") { Description = "Intra-op CPU threads for the largest steps (0: the processors this process may use, container CPU limits included)." };
-        var tokensPerThread = new Option<int>("--tokens-per-thread")
+        var workPerThread = new Option<int>("--work-per-thread")
         {
-            Description = "Tokens of work in a step per intra-op thread: a step of fewer tokens runs on fewer threads (small decode steps on one).",
-            DefaultValueFactory = _ => 8,
+            Description = "Work per intra-op thread, in millions of parameter-tokens (a step's tokens times its budget's parameters): a step with less work runs on fewer threads.",
+            DefaultValueFactory = _ => (int)(StepThreads.DefaultWorkPerThread >> 20),
         };
         var command = new Command("serve", "Serve every budget of an elastic checkpoint over an OpenAI-compatible HTTP API.")
         {
-            checkpoint, budgets, defaultBudget, loadOnly, maxBatch, maxQueue, maxPrompt, maxPrefill, maxTokens, host, port, drain, degradeWait, maxBody, threads, tokensPerThread,
+            checkpoint, budgets, defaultBudget, loadOnly, maxBatch, maxQueue, maxPrompt, maxPrefill, maxTokens, host, port, drain, degradeWait, maxBody, threads, workPerThread,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            int[] positive = [parse.GetValue(maxBatch), parse.GetValue(maxQueue), parse.GetValue(maxPrompt), parse.GetValue(maxTokens), parse.GetValue(tokensPerThread)];
+            int[] positive = [parse.GetValue(maxBatch), parse.GetValue(maxQueue), parse.GetValue(maxPrompt), parse.GetValue(maxTokens), parse.GetValue(workPerThread)];
             if (positive.Any(v => v < 1) || parse.GetValue(port) is < 0 or > 65535 || parse.GetValue(drain) < 0 || parse.GetValue(maxBody) < 1 || parse.GetValue(maxPrefill) < 0
                 || parse.GetValue(threads) < 0)
             {
-                await Console.Error.WriteLineAsync("nestor serve: --max-batch, --max-queue, --max-prompt-tokens, --max-tokens, --tokens-per-thread and --max-body-bytes must be positive, --max-prefill-tokens and --threads ≥ 0, --port 0..65535, --drain-timeout ≥ 0");
+                await Console.Error.WriteLineAsync("nestor serve: --max-batch, --max-queue, --max-prompt-tokens, --max-tokens, --work-per-thread and --max-body-bytes must be positive, --max-prefill-tokens and --threads ≥ 0, --port 0..65535, --drain-timeout ≥ 0");
                 return 2;
             }
 
@@ -61,7 +61,7 @@ public static class ServeCommand
                 DegradeWait = TimeSpan.FromMilliseconds(parse.GetValue(degradeWait)),
                 MaxBodyBytes = parse.GetValue(maxBody),
                 Threads = parse.GetValue(threads),
-                TokensPerThread = parse.GetValue(tokensPerThread),
+                WorkPerThread = (long)parse.GetValue(workPerThread) << 20,
             };
             ServingHost server;
             try

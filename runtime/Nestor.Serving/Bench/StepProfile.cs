@@ -12,10 +12,10 @@ namespace Nestor.Serving.Bench;
 public static class StepProfile
 {
     /// <param name="threads">the largest steps' intra-op threads (0: the processors this process may use).</param>
-    /// <param name="tokensPerThread">as the server's --tokens-per-thread.</param>
-    public static void Run(string folder, int threads, int tokensPerThread, (int Min, int Max) promptTokens, int outputTokens, Action<string> log)
+    /// <param name="workPerThread">as the server's --work-per-thread (in parameter-tokens).</param>
+    public static void Run(string folder, int threads, long workPerThread, (int Min, int Max) promptTokens, int outputTokens, Action<string> log)
     {
-        var stepThreads = new StepThreads(threads > 0 ? threads : Environment.ProcessorCount, tokensPerThread, TorchSharp.torch.set_num_threads);
+        var stepThreads = new StepThreads(threads > 0 ? threads : Environment.ProcessorCount, workPerThread, TorchSharp.torch.set_num_threads);
         // The server's malloc setting (a fixed mmap threshold), so the figures are the server's.
         GlibcMalloc.FixMmapThreshold(GlibcMalloc.ServerThreshold);
 
@@ -28,7 +28,7 @@ public static class StepProfile
 
         foreach (var budget in budgets)
         {
-            log($"== budget {budget} (intra-op threads up to {stepThreads.MaxThreads}, one per {stepThreads.TokensPerThread} tokens in a step)");
+            log($"== budget {budget} (intra-op threads up to {stepThreads.MaxThreads}, one per {stepThreads.WorkPerThread >> 20} M parameter-tokens of a step)");
             foreach (int batch in new[] { 1, 16, 1, 16 })
             {
                 Profile(engine, budget, batch, scattered: false, Prompt, outputTokens, stepThreads, log);

@@ -1,41 +1,46 @@
 namespace Nestor.Serving.Engine;
 
 /// <summary>
-/// How many intra-op threads a forward pass gets: one per <see cref="TokensPerThread"/> tokens in the step, at least one
-/// and at most <see cref="MaxThreads"/>. A decode step of a few sequences is a chain of small matrix-vector products
-/// that a second thread only slows (fork, join and spin-waiting cost more than the work saved), while a full batch or
-/// a prefill is bound by its matrix products and scales with cores; so small steps stay on one thread.
+/// How many intra-op threads a forward pass gets: one per <see cref="WorkPerThread"/> of work, where a step's work is
+/// its tokens times the budget's parameters (multiply-adds, to first order), at least one thread and at most
+/// <see cref="MaxThreads"/>. Forking, joining and waiting cost the same whatever the work, so a step only gets a thread
+/// more when it has enough work to split: a decode step of a small model or of a few sequences is a chain of small
+/// matrix products that a second thread slows, while a prefill of many tokens is bound by its matrix products.
 /// </summary>
 public sealed class StepThreads
 {
+    /// <summary>Default work per thread: 512 M multiply-adds (about 1 GFLOP).</summary>
+    public const long DefaultWorkPerThread = 512L << 20;
+
     private readonly Action<int> _apply;
     private int _current;
 
     /// <param name="maxThreads">threads for the largest steps (at least 1).</param>
-    /// <param name="tokensPerThread">tokens of work that justify one more thread (at least 1).</param>
+    /// <param name="workPerThread">tokens × parameters that justify one more thread (at least 1).</param>
     /// <param name="apply">sets the thread count (libtorch's set_num_threads on the engine's thread).</param>
-    public StepThreads(int maxThreads, int tokensPerThread, Action<int> apply)
+    public StepThreads(int maxThreads, long workPerThread, Action<int> apply)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxThreads, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(tokensPerThread, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(workPerThread, 1);
         MaxThreads = maxThreads;
-        TokensPerThread = tokensPerThread;
+        WorkPerThread = workPerThread;
         _apply = apply;
     }
 
     public int MaxThreads { get; }
 
-    public int TokensPerThread { get; }
+    public long WorkPerThread { get; }
 
     /// <summary>The threads the last step ran with (0 before the first).</summary>
     public int Current => _current;
 
-    public static int For(int tokens, int maxThreads, int tokensPerThread) => Math.Clamp(tokens / tokensPerThread, 1, maxThreads);
+    public static int For(long tokens, long parameters, int maxThreads, long workPerThread) =>
+        (int)Math.Clamp(tokens * parameters / workPerThread, 1, maxThreads);
 
-    /// <summary>Sets the thread count for a step of <paramref name="tokens"/> tokens (a call only when it changes).</summary>
-    public void Before(int tokens)
+    /// <summary>Sets the thread count for a step of <paramref name="tokens"/> tokens through a budget of <paramref name="parameters"/> parameters (a call only when it changes).</summary>
+    public void Before(long tokens, long parameters)
     {
-        int threads = For(tokens, MaxThreads, TokensPerThread);
+        int threads = For(tokens, parameters, MaxThreads, WorkPerThread);
         if (threads != _current)
         {
             _apply(threads);

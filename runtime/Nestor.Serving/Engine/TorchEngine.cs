@@ -14,12 +14,14 @@ public sealed class TorchEngine : IModelEngine
     private readonly InferenceCache _cache;
     private readonly IDisposable _inferenceMode;
     private readonly StepThreads? _threads;
+    private readonly Dictionary<string, long> _parameters;
 
     private TorchEngine(NemotronHForCausalLM model, IReadOnlyList<string> budgets, int slotsPerBudget, int maxSequenceLength, StepThreads? threads)
     {
         _model = model;
         Budgets = budgets;
         _threads = threads;
+        _parameters = model.Manifest.Budgets.ToDictionary(b => b.Name, b => b.Params);
         _cache = model.CreateCache(slotsPerBudget * budgets.Count, maxSequenceLength);
         _inferenceMode = inference_mode();
     }
@@ -53,14 +55,14 @@ public sealed class TorchEngine : IModelEngine
 
     public float[][] Prefill(string budget, IReadOnlyList<int> slots, IReadOnlyList<IReadOnlyList<long>> prompts)
     {
-        _threads?.Before(prompts.Sum(p => p.Count));
+        _threads?.Before(prompts.Sum(p => p.Count), _parameters[budget]);
         using var logits = _model.Prefill(budget, _cache, slots, prompts);
         return Rows(logits);
     }
 
     public float[][] Decode(string budget, IReadOnlyList<int> slots, IReadOnlyList<long> tokens)
     {
-        _threads?.Before(tokens.Count);
+        _threads?.Before(tokens.Count, _parameters[budget]);
         using var logits = _model.Decode(budget, _cache, slots, tokens);
         return Rows(logits);
     }

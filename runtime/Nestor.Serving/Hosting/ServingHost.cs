@@ -111,7 +111,7 @@ public sealed class ServingHost : IAsyncDisposable
         logger.LogInformation("tokenizer {Tokenizer}: bos {Bos}, eos {Eos}", tokenizer.Description, tokenizer.BosTokenId, tokenizer.EosTokenId);
         var scheduler = new Scheduler(() =>
             {
-                var threads = new StepThreads(options.Threads > 0 ? options.Threads : Environment.ProcessorCount, options.TokensPerThread, TorchSharp.torch.set_num_threads);
+                var threads = new StepThreads(options.Threads > 0 ? options.Threads : Environment.ProcessorCount, options.WorkPerThread, TorchSharp.torch.set_num_threads);
                 bool fixedThreshold = GlibcMalloc.FixMmapThreshold(GlibcMalloc.ServerThreshold);
                 TorchEngine engine;
                 try
@@ -125,9 +125,9 @@ public sealed class ServingHost : IAsyncDisposable
                 }
 
                 logger.LogInformation("loaded {Model} ({Digest}) budgets {Budgets}{LoadOnly}; cache {CacheMiB:F1} MiB for {Slots} slots per budget; malloc mmap threshold fixed: {Fixed}; " +
-                    "intra-op threads up to {Threads}, one per {TokensPerThread} tokens in a step",
+                    "intra-op threads up to {Threads}, one per {WorkPerThreadM} M parameter-tokens of a step",
                     manifest.Name, checkpoint.Digest ?? "no digest", string.Join(",", served), options.LoadOnly is null ? "" : " (load-only)",
-                    engine.CacheBytes / 1048576.0, options.MaxBatch, fixedThreshold, threads.MaxThreads, threads.TokensPerThread);
+                    engine.CacheBytes / 1048576.0, options.MaxBatch, fixedThreshold, threads.MaxThreads, threads.WorkPerThread >> 20);
                 return engine;
             },
             tokenizer, options.MaxBatch, options.MaxQueue, metrics, logger, options.MaxPrefillTokens);
