@@ -72,6 +72,47 @@ public sealed class SsdTests
         }
     }
 
+    [Theory]
+    [InlineData(16, 3)]  // a multiple of the vector width
+    [InlineData(5, 1)]   // a scalar tail only
+    [InlineData(21, 2)]  // vectors and a tail
+    public void FusedCpuStepEqualsTheLibTorchStep_OnAViewIntoACachePool(int n, int budgetHeads)
+    {
+        using var scope = NewDisposeScope();
+        var g = new Generator(5, CPU);
+        long slots = 6, heads = 3, groups = 2, p = 4, batch = 3;
+        var pool = randn([slots, heads, groups, p, n], generator: g);
+        var poolBefore = pool.clone();
+        // Rows 2..4 of the pool, first budgetHeads heads: a strided view, as a smaller budget's decode step gets.
+        var rows = pool.narrow(1, 0, budgetHeads).narrow(0, 2, batch);
+        var x = randn([batch, budgetHeads, groups, p], generator: g);
+        var dt = rand([batch, budgetHeads, groups], generator: g).mul_(0.5).add_(0.01);
+        var a = -rand([budgetHeads, groups], generator: g).mul_(2).add_(0.1);
+        var b = randn([batch, groups, n], generator: g);
+        var c = randn([batch, groups, n], generator: g);
+        var expectedState = rows.clone();
+        var expectedY = Ssd.StepLibTorch(expectedState, x, dt, a, b, c);
+
+        Assert.True(SsdStepCpu.Applies(rows, x, dt, b, c));
+        var y = SsdStepCpu.Step(rows, x, dt, a, b, c);
+
+        Assert.True(TinyModels.MaxAbsDiff(expectedY, y) < 1e-5, $"y differs by {TinyModels.MaxAbsDiff(expectedY, y)}");
+        Assert.True(TinyModels.MaxAbsDiff(expectedState, rows) < 1e-5, $"state differs by {TinyModels.MaxAbsDiff(expectedState, rows)}");
+        var untouched = ones([slots, heads, groups, p, n], ScalarType.Bool);
+        untouched.narrow(1, 0, budgetHeads).narrow(0, 2, batch).fill_(false);
+        Assert.True(pool.masked_select(untouched).eq(poolBefore.masked_select(untouched)).all().item<bool>(), "rows outside the view changed");
+    }
+
+    [Fact]
+    public void FusedCpuStep_DoesNotApplyWhenAGradientIsWanted()
+    {
+        using var scope = NewDisposeScope();
+        var state = zeros([1, 1, 1, 2, 4]);
+        var x = zeros([1, 1, 1, 2]).requires_grad_();
+        Assert.False(SsdStepCpu.Applies(state, x, zeros([1, 1, 1]), zeros([1, 1, 4]), zeros([1, 1, 4])));
+        Assert.False(SsdStepCpu.Applies(state.to(ScalarType.Float64), zeros([1, 1, 1, 2]), zeros([1, 1, 1]), zeros([1, 1, 4]), zeros([1, 1, 4])));
+    }
+
     [Fact]
     public void ZeroTimeStepsLeaveTheStateUnchanged()
     {

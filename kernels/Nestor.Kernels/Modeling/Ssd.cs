@@ -75,7 +75,7 @@ public static class Ssd
         return (y, finalState);
     }
 
-    /// <summary>One recurrent step, updating <paramref name="state"/> in place.</summary>
+    /// <summary>One recurrent step, updating <paramref name="state"/> in place (fused on the CPU: <see cref="SsdStepCpu"/>).</summary>
     /// <param name="state">[b, k, G, P, N] fp32, updated in place.</param>
     /// <param name="x">[b, k, G, P].</param>
     /// <param name="dt">[b, k, G].</param>
@@ -84,6 +84,17 @@ public static class Ssd
     /// <param name="c">[b, G, N].</param>
     /// <returns>y [b, k, G, P].</returns>
     public static Tensor Step(Tensor state, Tensor x, Tensor dt, Tensor a, Tensor b, Tensor c)
+    {
+        if (SsdStepCpu.Applies(state, x, dt, b, c))
+        {
+            return SsdStepCpu.Step(state, x, dt, a, b, c);
+        }
+
+        return StepLibTorch(state, x, dt, a, b, c);
+    }
+
+    /// <summary><see cref="Step"/> in libtorch operations: any device, dtype and autograd.</summary>
+    internal static Tensor StepLibTorch(Tensor state, Tensor x, Tensor dt, Tensor a, Tensor b, Tensor c)
     {
         long batch = x.shape[0], k = x.shape[1], groups = x.shape[2], n = b.shape[^1];
         var decay = (dt * a).exp_().view(batch, k, groups, 1, 1);
