@@ -1,3 +1,4 @@
+using Nestor.Checkpoint;
 using static TorchSharp.torch;
 
 namespace Nestor.Kernels.Tests;
@@ -8,10 +9,23 @@ public sealed class CachedDecodingTests
 
     [Theory]
     [MemberData(nameof(Patterns))]
-    public void PrefillThenCachedDecodeEqualsAFullRecompute(string pattern)
+    public void PrefillThenCachedDecodeEqualsAFullRecompute(string pattern) => PrefillThenDecodeEqualsRecompute(TinyModels.Config(pattern));
+
+    [Fact]
+    public void DecodeThroughTheSmallBatchKernel_EqualsAFullRecompute()
+    {
+        // FFN matrices of 512 × 512 reach Linear.MinSmallBatchWeights, so decode steps (2 rows) run them through
+        // SmallBatchGemm while the full recompute (42 rows) runs them through libtorch.
+        var wide = NemotronHConfig.Create(hybridOverridePattern: "M-*-", hiddenSize: 512, vocabSize: 50, numAttentionHeads: 4,
+            numKeyValueHeads: 2, headDim: 8, intermediateSize: 512, mambaNumHeads: 8, mambaHeadDim: 4, nGroups: 2, ssmStateSize: 4, chunkSize: 8);
+        Assert.True(wide.HiddenSize * (long)wide.IntermediateSize >= Linear.MinSmallBatchWeights);
+        PrefillThenDecodeEqualsRecompute(wide);
+    }
+
+    private static void PrefillThenDecodeEqualsRecompute(NemotronHConfig config)
     {
         using var scope = NewDisposeScope();
-        using var model = TinyModels.Create(TinyModels.Config(pattern), elastic: false);
+        using var model = TinyModels.Create(config, elastic: false);
         var ids = TinyModels.RandomIds(2, 21, 50, seed: 3);
         using var noGrad = no_grad();
         var full = model.Forward(ids, "full");                                   // [2, 21, V]

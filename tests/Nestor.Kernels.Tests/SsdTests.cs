@@ -85,16 +85,17 @@ public sealed class SsdTests
         var poolBefore = pool.clone();
         // Rows 2..4 of the pool, first budgetHeads heads: a strided view, as a smaller budget's decode step gets.
         var rows = pool.narrow(1, 0, budgetHeads).narrow(0, 2, batch);
-        var x = randn([batch, budgetHeads, groups, p], generator: g);
         var dt = rand([batch, budgetHeads, groups], generator: g).mul_(0.5).add_(0.01);
         var a = -rand([budgetHeads, groups], generator: g).mul_(2).add_(0.1);
-        var b = randn([batch, groups, n], generator: g);
-        var c = randn([batch, groups, n], generator: g);
+        // x, B and C as slices of one in-projection row, as the mixer passes them.
+        var projection = randn([batch, (2 * groups * n) + (budgetHeads * groups * p)], generator: g);
+        var b = projection.narrow(1, 0, groups * n).view(batch, groups, n);
+        var c = projection.narrow(1, groups * n, groups * n).view(batch, groups, n);
+        var x = projection.narrow(1, 2 * groups * n, budgetHeads * groups * p).view(batch, budgetHeads, groups, p);
         var expectedState = rows.clone();
         var expectedY = Ssd.StepLibTorch(expectedState, x, dt, a, b, c);
 
-        Assert.True(SsdStepCpu.Applies(rows, x, dt, b, c));
-        var y = SsdStepCpu.Step(rows, x, dt, a, b, c);
+        Assert.True(SsdStepCpu.TryStep(rows, x, dt, a, b, c, out var y));
 
         Assert.True(TinyModels.MaxAbsDiff(expectedY, y) < 1e-5, $"y differs by {TinyModels.MaxAbsDiff(expectedY, y)}");
         Assert.True(TinyModels.MaxAbsDiff(expectedState, rows) < 1e-5, $"state differs by {TinyModels.MaxAbsDiff(expectedState, rows)}");
@@ -104,13 +105,15 @@ public sealed class SsdTests
     }
 
     [Fact]
-    public void FusedCpuStep_DoesNotApplyWhenAGradientIsWanted()
+    public void FusedCpuStep_DoesNotApply_ForGradientsOtherDtypesOrScatteredRows()
     {
         using var scope = NewDisposeScope();
         var state = zeros([1, 1, 1, 2, 4]);
         var x = zeros([1, 1, 1, 2]).requires_grad_();
-        Assert.False(SsdStepCpu.Applies(state, x, zeros([1, 1, 1]), zeros([1, 1, 4]), zeros([1, 1, 4])));
-        Assert.False(SsdStepCpu.Applies(state.to(ScalarType.Float64), zeros([1, 1, 1, 2]), zeros([1, 1, 1]), zeros([1, 1, 4]), zeros([1, 1, 4])));
+        Assert.False(SsdStepCpu.TryStep(state, x, zeros([1, 1, 1]), zeros([1, 1]), zeros([1, 1, 4]), zeros([1, 1, 4]), out _));
+        Assert.False(SsdStepCpu.TryStep(state.to(ScalarType.Float64), zeros([1, 1, 1, 2]), zeros([1, 1, 1]), zeros([1, 1]), zeros([1, 1, 4]), zeros([1, 1, 4]), out _));
+        // A state whose rows are not contiguous (every other channel).
+        Assert.False(SsdStepCpu.TryStep(zeros([1, 1, 1, 4, 4]).narrow(3, 0, 2).transpose(3, 4), zeros([1, 1, 1, 4]), zeros([1, 1, 1]), zeros([1, 1]), zeros([1, 1, 2]), zeros([1, 1, 2]), out _));
     }
 
     [Fact]

@@ -90,10 +90,6 @@ public static class TensorIO
             return IntPtr.Zero;
         }
 
-        using var first = tensor.flatten().narrow(0, 0, 1);
-        unsafe
-        {
-            return (IntPtr)Unsafe.AsPointer(ref MemoryMarshal.GetReference(first.bytes));
-        }
+        return TensorAddress.Bytes(tensor);
     }
 }

@@ -70,9 +70,9 @@ public sealed class GroupedQueryAttention : nn.Module
     public (Tensor Q, Tensor K, Tensor V) Project(AttentionView w, Tensor x)
     {
         long batch = x.shape[0], length = x.shape[1];
-        var q = nn.functional.linear(x, w.Q).view(batch, length, w.KeyValueHeads, w.HeadsPerGroup, _headDim);
-        var k = nn.functional.linear(x, w.K).view(batch, length, w.KeyValueHeads, _headDim);
-        var v = nn.functional.linear(x, w.V).view(batch, length, w.KeyValueHeads, _headDim);
+        var q = Linear.Apply(x, w.Q).view(batch, length, w.KeyValueHeads, w.HeadsPerGroup, _headDim);
+        var k = Linear.Apply(x, w.K).view(batch, length, w.KeyValueHeads, _headDim);
+        var v = Linear.Apply(x, w.V).view(batch, length, w.KeyValueHeads, _headDim);
         return (q, k, v);
     }
 
@@ -119,7 +119,7 @@ public sealed class GroupedQueryAttention : nn.Module
             attended = attended * headMask.view(w.KeyValueHeads, w.HeadsPerGroup, 1);
         }
 
-        return nn.functional.linear(attended.flatten(2), w.O);
+        return Linear.Apply(attended.flatten(2), w.O);
     }
 
     /// <summary>Fills the parameters from Hugging Face tensors (suffixes after "mixer.").</summary>

@@ -99,9 +99,9 @@ public sealed class Mamba2Mixer : nn.Module
         int k = w.HeadsPerGroup, gn = _groups * _stateSize;
         long inner = (long)k * _groups * _headDim;
 
-        var xbc = nn.functional.linear(x, w.InProjBcx);                        // [b, L, C'], C' = 2GN + kGP
-        var z = nn.functional.linear(x, w.InProjZ);                            // [b, L, kGP]
-        var dtRaw = nn.functional.linear(x, w.InProjDt);                       // [b, L, kG]
+        var xbc = Linear.Apply(x, w.InProjBcx);                        // [b, L, C'], C' = 2GN + kGP
+        var z = Linear.Apply(x, w.InProjZ);                            // [b, L, kGP]
+        var dtRaw = Linear.Apply(x, w.InProjDt);                       // [b, L, kG]
 
         // Causal depthwise convolution over the cached inputs followed by this sequence.
         var inputs = xbc.transpose(1, 2);                                       // [b, C', L]
@@ -142,9 +142,9 @@ public sealed class Mamba2Mixer : nn.Module
         long inner = (long)k * _groups * _headDim;
 
         var constants = w.StepConstants ??= new MambaStepConstants(w, _groups, _headDim);
-        var xbc = nn.functional.linear(x, w.InProjBcx);                        // [b, C']
-        var z = nn.functional.linear(x, w.InProjZ);                            // [b, kGP]
-        var dtRaw = nn.functional.linear(x, w.InProjDt);                       // [b, kG]
+        var xbc = Linear.Apply(x, w.InProjBcx);                        // [b, C']
+        var z = Linear.Apply(x, w.InProjZ);                            // [b, kGP]
+        var dtRaw = Linear.Apply(x, w.InProjDt);                       // [b, kG]
 
         var window = cat([convHistory, xbc.unsqueeze(1)], 1);                  // [b, K, C']
         convHistory.copy_(window.narrow(1, 1, _kernel - 1));
@@ -155,12 +155,16 @@ public sealed class Mamba2Mixer : nn.Module
         }
 
         xbc = nn.functional.silu(conv);
-        var b = Fp32.Of(xbc.narrow(1, 0, gn).view(batch, _groups, _stateSize));
-        var c = Fp32.Of(xbc.narrow(1, gn, gn).view(batch, _groups, _stateSize));
         var xs = Fp32.Of(xbc.narrow(1, 2 * gn, inner).view(batch, k, _groups, _headDim));
         var dt = TimeStep(dtRaw, constants.DtBias).view(batch, k, _groups);
 
-        var y = Ssd.Step(ssmState, xs, dt, constants.A, b, c);                  // [b, k, G, P]
+        if (!SsdStepCpu.TryStepFromProjection(ssmState, xbc, _groups, _stateSize, _headDim, dt, constants.A, out var y))
+        {
+            var b = Fp32.Of(xbc.narrow(1, 0, gn).view(batch, _groups, _stateSize));
+            var c = Fp32.Of(xbc.narrow(1, gn, gn).view(batch, _groups, _stateSize));
+            y = Ssd.Step(ssmState, xs, dt, constants.A, b, c);                   // [b, k, G, P]
+        }
+
         y = y.addcmul_(xs, constants.D, 1);                                     // D skip
         return Output(w, y, z.view(batch, k, _groups, _headDim), null, x.dtype);
     }
@@ -275,6 +279,6 @@ public sealed class Mamba2Mixer : nn.Module
         var normed = GatedRmsNorm.Apply(y, z, w.NormWeight.view(k, _groups, _headDim), _eps, kept);
         var flat = normed.flatten(-3);                                          // [..., kGP]
         flat = flat.dtype == dtype ? flat : flat.to(dtype);
-        return nn.functional.linear(flat, w.OutProj);
+        return Linear.Apply(flat, w.OutProj);
     }
 }

@@ -32,13 +32,13 @@ public sealed class Mlp : nn.Module
     /// <param name="neuronMask">[F] mask over FFN neurons (masked execution), or null.</param>
     public static Tensor Forward(MlpView w, Tensor x, Tensor? neuronMask = null)
     {
-        var h = nn.functional.relu(nn.functional.linear(x, w.Up));
+        var h = nn.functional.relu(Linear.Apply(x, w.Up));
         h = h.square();
         if (neuronMask is not null)
         {
             h = h * neuronMask;
         }
 
-        return nn.functional.linear(h, w.Down);
+        return Linear.Apply(h, w.Down);
     }
 }

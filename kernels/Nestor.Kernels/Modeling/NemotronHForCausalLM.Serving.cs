@@ -106,7 +106,7 @@ public sealed partial class NemotronHForCausalLM
 
         // Logits after each sequence's last real token.
         var last = h.gather(1, (lengthT - 1).view(batch, 1, 1).expand(batch, 1, h.shape[2])).squeeze(1);
-        var logits = nn.functional.linear(RmsNorm.Normalize(last, budget.NormF, norm_f.Eps), budget.LmHead);
+        var logits = Linear.Apply(RmsNorm.Normalize(last, budget.NormF, norm_f.Eps), budget.LmHead);
         return logits.MoveToOuterDisposeScope();
     }
 
@@ -179,7 +179,7 @@ public sealed partial class NemotronHForCausalLM
             cache.Advance(slot, 1);
         }
 
-        var logits = nn.functional.linear(RmsNorm.Normalize(h, budget.NormF, norm_f.Eps), budget.LmHead);
+        var logits = Linear.Apply(RmsNorm.Normalize(h, budget.NormF, norm_f.Eps), budget.LmHead);
         return logits.MoveToOuterDisposeScope();
     }
 

@@ -162,7 +162,7 @@ public sealed partial class NemotronHForCausalLM : nn.Module
         masks?.Check(Config);
         using var scope = NewDisposeScope();
         var h = Hidden(inputIds, view, masks);
-        return nn.functional.linear(h, view.LmHead).MoveToOuterDisposeScope();
+        return Linear.Apply(h, view.LmHead).MoveToOuterDisposeScope();
     }
 
     /// <summary>The final normed hidden states [b, L, d'] (before lm_head), e.g. for importance estimation.</summary>

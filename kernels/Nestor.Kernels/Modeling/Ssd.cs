@@ -85,12 +85,7 @@ public static class Ssd
     /// <returns>y [b, k, G, P].</returns>
     public static Tensor Step(Tensor state, Tensor x, Tensor dt, Tensor a, Tensor b, Tensor c)
     {
-        if (SsdStepCpu.Applies(state, x, dt, b, c))
-        {
-            return SsdStepCpu.Step(state, x, dt, a, b, c);
-        }
-
-        return StepLibTorch(state, x, dt, a, b, c);
+        return SsdStepCpu.TryStep(state, x, dt, a, b, c, out var y) ? y : StepLibTorch(state, x, dt, a, b, c);
     }
 
     /// <summary><see cref="Step"/> in libtorch operations: any device, dtype and autograd.</summary>
