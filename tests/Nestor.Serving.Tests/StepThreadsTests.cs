@@ -9,11 +9,11 @@ public sealed class StepThreadsTests
 
     [Theory]
     [InlineData(1, 14 * M, 2, 1)]        // one sequence of a 14 M-parameter model: one thread
-    [InlineData(16, 14 * M, 2, 1)]       // a batch of 16 of it: 224 M multiply-adds, still one
-    [InlineData(768, 14 * M, 2, 2)]      // a prefill of 16 prompts of 48 tokens: every thread
-    [InlineData(768, 1 * M, 2, 1)]       // the same prefill through a 1 M-parameter model: one
-    [InlineData(768, 14 * M, 16, 16)]
-    [InlineData(80, 14 * M, 16, 2)]
+    [InlineData(2, 14 * M, 2, 1)]        // two: 28 M multiply-adds, still one
+    [InlineData(16, 14 * M, 2, 2)]       // a batch of 16 of it: 224 M, every thread
+    [InlineData(16, 1 * M, 2, 1)]        // a batch of 16 through a 1 M-parameter model: one
+    [InlineData(768, 14 * M, 16, 16)]    // a prefill of 16 prompts of 48 tokens: every thread
+    [InlineData(16, 14 * M, 16, 7)]      // 224 M over 32 M per thread
     [InlineData(0, 14 * M, 4, 1)]
     public void ThreadsGrowWithTheWorkOfAStep(long tokens, long parameters, int max, int expected) =>
         Assert.Equal(expected, StepThreads.For(tokens, parameters, max, StepThreads.DefaultWorkPerThread));
