@@ -32,6 +32,11 @@ public sealed class LinearTests
         var y = Linear.Apply(x, w);
         Assert.Equal([2, 3, 512], y.shape);
         AssertClose(nn.functional.linear(x, w), y);
+
+        // Contiguous rows that start inside a larger tensor, and a weight view that does too.
+        var rows = randn([6, 512], generator: g).narrow(0, 2, 3);
+        var wOffset = randn([600, 512], generator: g).narrow(0, 50, 520);
+        AssertClose(nn.functional.linear(rows, wOffset), Linear.Apply(rows, wOffset));
     }
 
     [Fact]

@@ -96,12 +96,45 @@ public sealed class Mamba2Mixer : nn.Module
         Tensor? ssmState = null, Tensor? valid = null, Tensor? headMask = null)
     {
         long batch = x.shape[0], length = x.shape[1];
+        var xbc = Linear.Apply(x, w.InProjBcx);                                // [b, L, C'], C' = 2GN + kGP
+        var z = Linear.Apply(x, w.InProjZ);                                    // [b, L, kGP]
+        var dtRaw = Linear.Apply(x, w.InProjDt);                               // [b, L, kG]
+        var (y, inputs, finalState) = Scan(w, xbc, dtRaw, convHistory, ssmState, valid);
+        var output = Output(w, y, z.view(batch, length, w.HeadsPerGroup, _groups, _headDim), headMask, x.dtype);
+        return (output, inputs, finalState);
+    }
+
+    /// <summary>
+    /// <see cref="Forward"/> for right-padded sequences whose real tokens arrive packed: the projections run on the
+    /// real tokens only, the conv and scan on the padded grid.
+    /// </summary>
+    /// <param name="w">the budget's weights.</param>
+    /// <param name="x">[T, d'] the real tokens' normed hidden states, sequence by sequence.</param>
+    /// <param name="positions">[T] each row's index in the padded [b·L] grid, or null when nothing is padded.</param>
+    /// <param name="batch">b.</param>
+    /// <param name="length">L, the longest sequence.</param>
+    /// <param name="convHistory">as <see cref="Forward"/>.</param>
+    /// <param name="ssmState">as <see cref="Forward"/>.</param>
+    /// <param name="valid">[b, L] 1 for real tokens, or null when nothing is padded.</param>
+    /// <returns>The output [T, d'], the conv inputs [b, K−1+L, C'] and the final SSM state.</returns>
+    public (Tensor Output, Tensor ConvInputs, Tensor FinalState) ForwardPacked(MambaView w, Tensor x, Tensor? positions, long batch, long length,
+        Tensor? convHistory, Tensor? ssmState, Tensor? valid)
+    {
+        var xbc = Padded.Scatter(Linear.Apply(x, w.InProjBcx), positions, batch, length);
+        var dtRaw = Padded.Scatter(Linear.Apply(x, w.InProjDt), positions, batch, length);
+        var z = Linear.Apply(x, w.InProjZ);                                    // [T, kGP]
+        var (y, inputs, finalState) = Scan(w, xbc, dtRaw, convHistory, ssmState, valid);
+        var real = Padded.Gather(y, positions);                                // [T, k, G, P]
+        var output = Output(w, real, z.view(-1, w.HeadsPerGroup, _groups, _headDim), null, x.dtype);
+        return (output, inputs, finalState);
+    }
+
+    // The causal conv, the SSD scan and the D skip: xbc [b, L, C'] and dtRaw [b, L, kG] → y [b, L, k, G, P].
+    private (Tensor Y, Tensor ConvInputs, Tensor FinalState) Scan(MambaView w, Tensor xbc, Tensor dtRaw, Tensor? convHistory, Tensor? ssmState, Tensor? valid)
+    {
+        long batch = xbc.shape[0], length = xbc.shape[1];
         int k = w.HeadsPerGroup, gn = _groups * _stateSize;
         long inner = (long)k * _groups * _headDim;
-
-        var xbc = Linear.Apply(x, w.InProjBcx);                        // [b, L, C'], C' = 2GN + kGP
-        var z = Linear.Apply(x, w.InProjZ);                            // [b, L, kGP]
-        var dtRaw = Linear.Apply(x, w.InProjDt);                       // [b, L, kG]
 
         // Causal depthwise convolution over the cached inputs followed by this sequence.
         var inputs = xbc.transpose(1, 2);                                       // [b, C', L]
@@ -124,9 +157,7 @@ public sealed class Mamba2Mixer : nn.Module
         var a = -Fp32.Of(w.ALog).exp().view(k, _groups);
         var (y, finalState) = Ssd.ChunkedScan(xs, dt, a, b, c, _chunkSize, ssmState);
         y = y + (xs * Fp32.Of(w.D).view(k, _groups, 1));         // D skip
-
-        var output = Output(w, y, z.view(batch, length, k, _groups, _headDim), headMask, x.dtype);
-        return (output, inputs.transpose(1, 2), finalState);
+        return (y, inputs.transpose(1, 2), finalState);
     }
 
     /// <summary>One token per sequence, updating the conv history and SSM state in place.</summary>

@@ -14,9 +14,10 @@ public sealed partial class NemotronHForCausalLM
 
     /// <summary>
     /// Batched prefill: appends each sequence's tokens to its slot's cache (a fresh slot or one that already holds
-    /// tokens) and returns the logits after each sequence's last token, [b, V]. Prompts of different lengths are
-    /// right-padded and run as one batch: padded positions are excluded from attention and get dt = 0 in the Mamba
-    /// scan, so they leave every state unchanged.
+    /// tokens) and returns the logits after each sequence's last token, [b, V]. Prompts of different lengths run as
+    /// one batch: the projections and MLPs compute the real tokens only (packed rows), and the conv, scan and
+    /// attention run on the right-padded grid, where padded positions are excluded from attention and get dt = 0
+    /// in the Mamba scan, so they leave every state unchanged.
     /// </summary>
     public Tensor Prefill(BudgetView budget, InferenceCache cache, IReadOnlyList<int> slots, IReadOnlyList<IReadOnlyList<long>> tokens)
     {
@@ -26,22 +27,26 @@ public sealed partial class NemotronHForCausalLM
         int batch = slots.Count, longest = tokens.Max(t => t.Count);
         var lengths = tokens.Select(t => (long)t.Count).ToArray();
         var starts = slots.Select(s => (long)cache.Length(s)).ToArray();
-        var ids = new long[batch * longest];
+        int total = tokens.Sum(t => t.Count);
+        var ids = new long[total];
+        var gridPositions = new long[total];   // each real token's index in the padded [b·L] grid
         var valid = new float[batch * longest];
-        for (int i = 0; i < batch; i++)
+        for (int i = 0, row = 0; i < batch; i++)
         {
-            for (int t = 0; t < tokens[i].Count; t++)
+            for (int t = 0; t < tokens[i].Count; t++, row++)
             {
-                ids[(i * longest) + t] = tokens[i][t];
+                ids[row] = tokens[i][t];
+                gridPositions[row] = ((long)i * longest) + t;
                 valid[(i * longest) + t] = 1;
             }
         }
 
-        bool allValid = lengths.All(l => l == longest);
+        bool allValid = total == batch * longest;
         var rows = new SlotBatch(slots, Device);
         var validMask = allValid ? null : tensor(valid, [batch, longest], device: Device);
+        var positions = allValid ? null : tensor(gridPositions, device: Device);
         var lengthT = tensor(lengths, device: Device);
-        var h = budget.Embeddings.index_select(0, tensor(ids, device: Device)).view(batch, longest, -1);
+        var h = budget.Embeddings.index_select(0, tensor(ids, device: Device));                  // [T, d']
         foreach (var layer in budget.Layers)
         {
             var block = layers[layer.Layer];
@@ -54,7 +59,7 @@ public sealed partial class NemotronHForCausalLM
                         var (conv, ssm) = MambaCache(cache, layer.Layer, m, block.Mamba);
                         var convRows = rows.Rows(conv);
                         var ssmRows = rows.Rows(ssm);
-                        var (output, inputs, final) = block.Mamba.Forward(m, x, convRows, ssmRows, validMask);
+                        var (output, inputs, final) = block.Mamba.ForwardPacked(m, x, positions, batch, longest, convRows, ssmRows, validMask);
                         int kernel = block.Mamba.ConvKernel;
                         // The conv history is the last K−1 inputs of each sequence's real tokens.
                         var history = allValid
@@ -69,15 +74,13 @@ public sealed partial class NemotronHForCausalLM
                 case AttentionView a:
                     {
                         var attention = block.Attention;
-                        var (q, k, v) = attention.Project(a, x);
+                        var (q, k, v) = attention.Project(a, x.unsqueeze(0));                    // [1, T, ...]
                         var (keys, values) = AttentionCache(cache, layer.Layer, a);
-                        // Write the real tokens' keys and values at their positions.
-                        var pairs = Enumerable.Range(0, batch).SelectMany(i => Enumerable.Range(0, (int)lengths[i]).Select(t => (i, t))).ToArray();
-                        var source = tensor(pairs.Select(p => ((long)p.i * longest) + p.t).ToArray(), device: Device);
-                        var slotT = tensor(pairs.Select(p => (long)slots[p.i]).ToArray(), device: Device);
-                        var posT = tensor(pairs.Select(p => starts[p.i] + p.t).ToArray(), device: Device);
-                        keys.index_put_(k.flatten(0, 1).index_select(0, source), [slotT, posT]);
-                        values.index_put_(v.flatten(0, 1).index_select(0, source), [slotT, posT]);
+                        // Write the real tokens' keys and values at their positions (rows are in token order).
+                        var slotT = tensor(Enumerable.Range(0, batch).SelectMany(i => Enumerable.Repeat((long)slots[i], (int)lengths[i])).ToArray(), device: Device);
+                        var posT = tensor(Enumerable.Range(0, batch).SelectMany(i => Enumerable.Range(0, (int)lengths[i]).Select(t => starts[i] + t)).ToArray(), device: Device);
+                        keys.index_put_(k.squeeze(0), [slotT, posT]);
+                        values.index_put_(v.squeeze(0), [slotT, posT]);
 
                         long seen = Enumerable.Range(0, batch).Max(i => starts[i] + lengths[i]);
                         var pastKeys = rows.Rows(keys.narrow(1, 0, seen));
@@ -85,7 +88,8 @@ public sealed partial class NemotronHForCausalLM
                         // Query t of sequence i sees keys 0 .. start_i + t.
                         var queryPos = tensor(starts, device: Device).view(batch, 1, 1) + arange(longest, device: Device).view(1, -1, 1);
                         var allowed = arange(seen, device: Device).view(1, 1, -1).le(queryPos);
-                        update = attention.Output(a, attention.Attend(q, pastKeys, pastValues, allowed), null);
+                        var attended = attention.Attend(Padded.Scatter(q.squeeze(0), positions, batch, longest), pastKeys, pastValues, allowed);
+                        update = attention.Output(a, Padded.Gather(attended, positions).unsqueeze(0), null).squeeze(0);
                         break;
                     }
 
@@ -105,7 +109,7 @@ public sealed partial class NemotronHForCausalLM
         }
 
         // Logits after each sequence's last real token.
-        var last = h.gather(1, (lengthT - 1).view(batch, 1, 1).expand(batch, 1, h.shape[2])).squeeze(1);
+        var last = h.index_select(0, lengthT.cumsum(0) - 1);
         var logits = Linear.Apply(RmsNorm.Normalize(last, budget.NormF, norm_f.Eps), budget.LmHead);
         return logits.MoveToOuterDisposeScope();
     }
