@@ -5,8 +5,9 @@ using static TorchSharp.torch;
 namespace Nestor.Kernels;
 
 /// <summary>
-/// <c>y = x·Wᵀ</c> (no bias) for every projection of the model: decode-sized products on fp32 CPU tensors through
-/// <see cref="SmallBatchGemm"/>, everything else (prefill, training, other devices and dtypes) through libtorch.
+/// <c>y = x·Wᵀ</c> (no bias) for every projection of the model: products of up to 16 token rows (decode steps) on
+/// fp32 CPU tensors without autograd through <see cref="SmallBatchGemm"/>, everything else (prefill, training, other
+/// devices and dtypes) through libtorch.
 /// </summary>
 public static class Linear
 {
@@ -14,8 +15,8 @@ public static class Linear
     public const int MaxSmallBatchRows = 16;
 
     /// <summary>
-    /// The fewest weights for <see cref="SmallBatchGemm"/>: 256 K (1 MB in fp32). A smaller matrix stays in the CPU's
-    /// caches from one step to the next, where BLAS's packed kernels are as fast and its per-call cost is lower.
+    /// The fewest weights for <see cref="SmallBatchGemm"/>: 256 K (1 MB in fp32). Smaller matrices stay in the CPU's
+    /// caches between steps, where the kernel has no streaming to win; they stay with libtorch.
     /// </summary>
     public const long MinSmallBatchWeights = 256 * 1024;
 
@@ -28,22 +29,24 @@ public static class Linear
     /// <returns>[..., N].</returns>
     public static Tensor Apply(Tensor x, Tensor w)
     {
-        // Every libtorch property read is a native call, so what is known of a weight is read once per weight tensor
-        // (a budget's views live as long as the model) and a call reads only the input's shape, dtype and layout.
-        var weight = Weights.GetValue(w, Describe);
-        if (!weight.SmallBatch || (weight.RequiresGrad && is_grad_enabled()))
-        {
-            return nn.functional.linear(x, w);
-        }
-
+        // Every libtorch property read is a native call: a call reads the input's shape first (prefill and training
+        // stop there), and what is known of a weight is read once per weight tensor (a budget's views live as long
+        // as the model).
         long[] xShape = x.shape;
-        long k = weight.Columns, n = weight.Rows, rows = xShape[^1] == k ? ShapeProduct(xShape) / k : 0;
-        if (rows < 1 || rows > MaxSmallBatchRows || x.dtype != ScalarType.Float32 || x.device_type != DeviceType.CPU ||
-            (x.requires_grad && is_grad_enabled()))
+        long k = xShape.Length == 0 ? 0 : xShape[^1], rows = k == 0 ? 0 : ShapeProduct(xShape) / k;
+        if (rows < 1 || rows > MaxSmallBatchRows)
         {
             return nn.functional.linear(x, w);
         }
 
+        var weight = Weights.GetValue(w, Describe);
+        if (!weight.SmallBatch || weight.Columns != k || x.dtype != ScalarType.Float32 || x.device_type != DeviceType.CPU ||
+            ((weight.RequiresGrad || x.requires_grad) && is_grad_enabled()))
+        {
+            return nn.functional.linear(x, w);
+        }
+
+        long n = weight.Rows;
         using var input = xShape.Length == 2 && x.is_contiguous() ? null : x.reshape(rows, k).contiguous();
         xShape[^1] = n;
         var y = empty(xShape, ScalarType.Float32);
