@@ -47,6 +47,48 @@ public sealed class CachedDecodingTests
     }
 
     [Fact]
+    public void AMovedSequenceDecodesAsIfItHadNotMoved()
+    {
+        using var scope = NewDisposeScope();
+        using var model = TinyModels.Create();
+        using var noGrad = no_grad();
+        var ids = TinyModels.RandomIds(3, 12, 50, seed: 9);
+        IReadOnlyList<long> Row(int i, int from, int count) => ids[i].data<long>().Skip(from).Take(count).ToArray();
+
+        // Reference: sequences in slots 0, 1, 2 throughout.
+        using var reference = model.CreateCache(slots: 4, maxSequenceLength: 16);
+        int[] refSlots = [reference.Allocate("b75"), reference.Allocate("b75"), reference.Allocate("b75")];
+        model.Prefill("b75", reference, refSlots, [Row(0, 0, 9), Row(1, 0, 7), Row(2, 0, 8)]);
+        var expected = model.Decode("b75", reference, [refSlots[0], refSlots[2]], [ids[0, 9].item<long>(), ids[2, 8].item<long>()]);
+
+        // The same, but the sequence in slot 1 leaves and the one in slot 2 moves into its place.
+        using var cache = model.CreateCache(slots: 4, maxSequenceLength: 16);
+        int[] slots = [cache.Allocate("b75"), cache.Allocate("b75"), cache.Allocate("b75")];
+        model.Prefill("b75", cache, slots, [Row(0, 0, 9), Row(1, 0, 7), Row(2, 0, 8)]);
+        cache.Release(1);
+        cache.Move(2, 1);
+        Assert.Equal((8, "b75", (string?)null), (cache.Length(1), cache.BudgetOf(1), cache.BudgetOf(2)));
+        var actual = model.Decode("b75", cache, [0, 1], [ids[0, 9].item<long>(), ids[2, 8].item<long>()]);
+        AssertClose(expected, actual, "after the move");
+
+        Assert.Throws<ArgumentException>(() => cache.Move(0, 1));      // slot 1 is taken
+        Assert.Throws<ArgumentException>(() => cache.Move(3, 2));      // slot 3 holds nothing
+    }
+
+    [Fact]
+    public void SlotsAreAllocatedWithinABlock()
+    {
+        using var model = TinyModels.Create();
+        using var cache = model.CreateCache(slots: 6, maxSequenceLength: 8);
+        Assert.Equal(3, cache.Allocate("full", 3, 3));
+        Assert.Equal(0, cache.Allocate("b50", 0, 3));
+        Assert.Equal(4, cache.Allocate("full", 3, 3));
+        Assert.Equal(5, cache.Allocate("full", 3, 3));
+        Assert.Throws<InvalidOperationException>(() => cache.Allocate("full", 3, 3));
+        Assert.Equal(1, cache.Allocate("b50", 0, 3));
+    }
+
+    [Fact]
     public void AttentionCachesGrowAsSequencesGetLongerWithTheSameLogits()
     {
         using var scope = NewDisposeScope();

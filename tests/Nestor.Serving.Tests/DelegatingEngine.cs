@@ -17,6 +17,8 @@ internal abstract class DelegatingEngine(IModelEngine inner) : IModelEngine
 
     public void ReleaseSlot(int slot) => inner.ReleaseSlot(slot);
 
+    public virtual bool MoveSlot(int from, int to) => inner.MoveSlot(from, to);
+
     public virtual float[][] Prefill(string budget, IReadOnlyList<int> slots, IReadOnlyList<IReadOnlyList<long>> prompts) => inner.Prefill(budget, slots, prompts);
 
     public virtual float[][] Decode(string budget, IReadOnlyList<int> slots, IReadOnlyList<long> tokens) => inner.Decode(budget, slots, tokens);

@@ -75,14 +75,21 @@ public sealed class InferenceCache : IDisposable
     public long Bytes => new[] { _conv, _ssm, _keys, _values }.SelectMany(a => a).Sum(t => t is null ? 0 : t.numel() * t.element_size());
 
     /// <summary>Takes a free slot (the lowest) for a new sequence of <paramref name="budget"/>, with an empty cache.</summary>
-    public int Allocate(string budget)
+    public int Allocate(string budget) => Allocate(budget, 0, Slots);
+
+    /// <summary>Takes the lowest free slot among <paramref name="count"/> slots from <paramref name="first"/> (a budget's block).</summary>
+    public int Allocate(string budget, int first, int count)
     {
-        if (_free.Count == 0)
+        ArgumentOutOfRangeException.ThrowIfNegative(first);
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(first + count, Slots);
+        var free = _free.GetViewBetween(first, first + count - 1);
+        if (free.Count == 0)
         {
-            throw new InvalidOperationException($"all {Slots} cache slots are in use");
+            throw new InvalidOperationException(count == Slots ? $"all {Slots} cache slots are in use" : $"all {count} cache slots from {first} are in use");
         }
 
-        int slot = _free.Min;
+        int slot = free.Min;
         _free.Remove(slot);
         _lengths[slot] = 0;
         _budget[slot] = budget;
@@ -101,6 +108,40 @@ public sealed class InferenceCache : IDisposable
         CheckAllocated(slot);
         _budget[slot] = null;
         _free.Add(slot);
+    }
+
+    /// <summary>
+    /// Moves the sequence in slot <paramref name="from"/> to the free slot <paramref name="to"/>: its conv and SSM state,
+    /// its keys and values up to its length, its length and budget; <paramref name="from"/> becomes free. A server moves
+    /// sequences so that each budget's running sequences keep consecutive slots, which a step reads in place.
+    /// </summary>
+    public void Move(int from, int to)
+    {
+        CheckAllocated(from);
+        if (to < 0 || to >= Slots || _budget[to] is not null)
+        {
+            throw new ArgumentException($"cache slot {to} is not free", nameof(to));
+        }
+
+        using var noGrad = no_grad();
+        foreach (var t in _conv.Concat(_ssm))
+        {
+            t?[to].copy_(t[from]);
+        }
+
+        int length = _lengths[from];
+        if (length > 0)
+        {
+            foreach (var t in _keys.Concat(_values))
+            {
+                t?[to].narrow(0, 0, length).copy_(t[from].narrow(0, 0, length));
+            }
+        }
+
+        _lengths[to] = length;
+        _budget[to] = _budget[from];
+        _free.Remove(to);
+        Release(from);
     }
 
     /// <summary>Tokens already in the slot's cache (its position).</summary>

@@ -22,7 +22,8 @@ public static class StepProfile
         using var checkpoint = CheckpointDirectory.Open(folder);
         var full = checkpoint.Manifest.Default.Name;
         var budgets = checkpoint.Manifest.BySize.Select(b => b.Name).ToList();
-        using var engine = TorchEngine.Load(checkpoint, budgets, null, 16, promptTokens.Max + outputTokens + 1, stepThreads);
+        // 32 slots per budget: the scattered profile holds every other one of 32.
+        using var engine = TorchEngine.Load(checkpoint, budgets, null, 32, promptTokens.Max + outputTokens + 1, stepThreads);
         var random = new Random(1);
         IReadOnlyList<long> Prompt() => [.. Enumerable.Range(0, random.Next(promptTokens.Min, promptTokens.Max + 1)).Select(_ => (long)random.Next(0, 256))];
 

@@ -20,6 +20,13 @@ public interface IModelEngine : IDisposable
 
     void ReleaseSlot(int slot);
 
+    /// <summary>
+    /// Moves the sequence in slot <paramref name="from"/> (its whole cache) to the free slot <paramref name="to"/> of the
+    /// same budget, so that a budget's running sequences keep consecutive slots; false when this engine does not move
+    /// slots (the default), and then nothing changed.
+    /// </summary>
+    bool MoveSlot(int from, int to) => false;
+
     /// <summary>Appends each prompt to its (fresh) slot; returns the logits after each prompt's last token.</summary>
     float[][] Prefill(string budget, IReadOnlyList<int> slots, IReadOnlyList<IReadOnlyList<long>> prompts);
 

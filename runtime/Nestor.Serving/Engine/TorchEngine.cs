@@ -15,6 +15,8 @@ public sealed class TorchEngine : IModelEngine
     private readonly IDisposable _inferenceMode;
     private readonly StepThreads? _threads;
     private readonly Dictionary<string, long> _parameters;
+    private readonly int _slotsPerBudget;
+    private readonly Dictionary<string, int> _budgetIndex;
 
     private TorchEngine(NemotronHForCausalLM model, IReadOnlyList<string> budgets, int slotsPerBudget, int maxSequenceLength, StepThreads? threads)
     {
@@ -22,6 +24,8 @@ public sealed class TorchEngine : IModelEngine
         Budgets = budgets;
         _threads = threads;
         _parameters = model.Manifest.Budgets.ToDictionary(b => b.Name, b => b.Params);
+        _slotsPerBudget = slotsPerBudget;
+        _budgetIndex = budgets.Select((b, i) => (b, i)).ToDictionary(p => p.b, p => p.i, StringComparer.Ordinal);
         _cache = model.CreateCache(slotsPerBudget * budgets.Count, maxSequenceLength);
         _inferenceMode = inference_mode();
     }
@@ -49,9 +53,24 @@ public sealed class TorchEngine : IModelEngine
         return new TorchEngine(model, budgets, slotsPerBudget, maxSequenceLength, threads);
     }
 
-    public int AllocateSlot(string budget) => _cache.Allocate(budget);
+    /// <summary>The lowest free slot of the budget's own block (budget i holds slots i·S to i·S + S − 1).</summary>
+    public int AllocateSlot(string budget)
+    {
+        if (!_budgetIndex.TryGetValue(budget, out int index))
+        {
+            throw new ArgumentException($"budget '{budget}' is not served by this engine", nameof(budget));
+        }
+
+        return _cache.Allocate(budget, index * _slotsPerBudget, _slotsPerBudget);
+    }
 
     public void ReleaseSlot(int slot) => _cache.Release(slot);
+
+    public bool MoveSlot(int from, int to)
+    {
+        _cache.Move(from, to);
+        return true;
+    }
 
     public float[][] Prefill(string budget, IReadOnlyList<int> slots, IReadOnlyList<IReadOnlyList<long>> prompts)
     {

@@ -440,8 +440,17 @@ public sealed class Scheduler : IDisposable
         running.Remove(s);
         if (s.Slot >= 0)
         {
-            engine.ReleaseSlot(s.Slot);
+            int freed = s.Slot;
+            engine.ReleaseSlot(freed);
             s.Slot = -1;
+
+            // The budget's sequence in its highest slot takes the freed one, so that a step's slots stay one range
+            // (read in place) instead of a set to gather and scatter every step.
+            var last = running.Where(r => r.Slot > freed).MaxBy(r => r.Slot);
+            if (last is not null && engine.MoveSlot(last.Slot, freed))
+            {
+                last.Slot = freed;
+            }
         }
 
         if (reason is FinishReasons.Stop or FinishReasons.Length && s.Generated > 0)
