@@ -45,7 +45,8 @@ public sealed class SlotCompactionTests(TinyCheckpoint checkpoint)
         using var scheduler = new Scheduler(() =>
         {
             using var folder = CheckpointDirectory.Open(checkpoint.Path);
-            return engine = new RecordingEngine(TorchEngine.Load(folder, ["full", "b50"], null, slotsPerBudget: 4, maxSequenceLength: 64));
+            return engine = new RecordingEngine(TorchEngine.Load(folder, ["full", "b50"], null, slotsPerBudget: 4, maxSequenceLength: 64,
+                new StepThreads(1, StepThreads.DefaultWorkPerThread, TorchSharp.torch.set_num_threads)));
         }, new ByteTokenizer(256, 257), maxBatch: 4, maxQueue: 8, new ServingMetrics(), NullLogger.Instance);
         scheduler.Start();
         await scheduler.Loaded.WaitAsync(TimeSpan.FromSeconds(60));
