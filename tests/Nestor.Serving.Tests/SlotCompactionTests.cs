@@ -46,7 +46,7 @@ public sealed class SlotCompactionTests(TinyCheckpoint checkpoint)
         {
             using var folder = CheckpointDirectory.Open(checkpoint.Path);
             return engine = new RecordingEngine(TorchEngine.Load(folder, ["full", "b50"], null, slotsPerBudget: 4, maxSequenceLength: 64,
-                new StepThreads(1, StepThreads.DefaultWorkPerThread, TorchSharp.torch.set_num_threads)));
+                StepThreads.LibTorch(1, StepThreads.DefaultWorkPerThread)));
         }, new ByteTokenizer(256, 257), maxBatch: 4, maxQueue: 8, new ServingMetrics(), NullLogger.Instance);
         scheduler.Start();
         await scheduler.Loaded.WaitAsync(TimeSpan.FromSeconds(60));

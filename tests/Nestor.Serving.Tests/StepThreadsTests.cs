@@ -33,6 +33,25 @@ public sealed class StepThreadsTests
     }
 
     [Fact]
+    public void SmallBatchStepsRunLibTorchOnOneThreadAndSplitTheirProducts()
+    {
+        var libTorch = new List<int>();
+        var products = new List<int>();
+        var threads = new StepThreads(2, 50, libTorch.Add, products.Add, smallBatchTokens: 16);
+        threads.Before(16, 10);   // a decode step of 16 sequences: 160 of work, 3 × 50, two threads for its products
+        Assert.Equal([1], libTorch);
+        Assert.Equal([2], products);
+        Assert.Equal(2, threads.Current);
+        threads.Before(700, 10);  // a prefill: libtorch gets the threads
+        Assert.Equal([1, 2], libTorch);
+        Assert.Equal([2], products);
+        threads.Before(1, 10);    // one sequence: one thread for everything
+        Assert.Equal([1, 2, 1], libTorch);
+        Assert.Equal([2, 1], products);
+        Assert.Equal(1, threads.Current);
+    }
+
+    [Fact]
     public void BadLimitsAreRefused()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new StepThreads(0, 8, _ => { }));

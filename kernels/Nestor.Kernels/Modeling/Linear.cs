@@ -23,7 +23,20 @@ public static class Linear
     /// <summary>Multiply-adds that pay for one more thread (a parallel loop costs microseconds to start).</summary>
     public const long MinMultiplyAddsPerThread = 256 * 1024;
 
-    /// <summary>Up to libtorch's thread count (<c>get_num_threads</c>), the columns are split across threads when the product is large enough.</summary>
+    [ThreadStatic]
+    private static int t_threads;
+
+    /// <summary>
+    /// The threads the small-batch products of calls from this thread may use; 0 (the default): libtorch's
+    /// <c>get_num_threads</c>. A server runs decode steps with libtorch on one thread and the products on several.
+    /// </summary>
+    public static void SetThreads(int threads)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(threads);
+        t_threads = threads;
+    }
+
+    /// <summary>Up to <see cref="SetThreads"/>' count, the columns are split across threads when the product is large enough.</summary>
     /// <param name="x">[..., K].</param>
     /// <param name="w">[N, K], possibly a prefix view of a larger matrix.</param>
     /// <returns>[..., N].</returns>
@@ -54,7 +67,7 @@ public static class Linear
         {
             float* xp = TensorAddress.OfContiguous(input ?? x), wp = (float*)weight.Address, yp = TensorAddress.OfContiguous(y);
             long ldw = weight.RowStride;
-            int threads = (int)Math.Min(Math.Min(rows * n * k / MinMultiplyAddsPerThread, n / 64), get_num_threads());
+            int threads = (int)Math.Min(Math.Min(rows * n * k / MinMultiplyAddsPerThread, n / 64), t_threads > 0 ? t_threads : get_num_threads());
             if (threads <= 1)
             {
                 SmallBatchGemm.Multiply(xp, (int)rows, (int)k, wp, ldw, yp, (int)n, 0, (int)n);

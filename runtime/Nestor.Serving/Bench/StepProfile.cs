@@ -15,7 +15,7 @@ public static class StepProfile
     /// <param name="workPerThread">as the server's --work-per-thread (in parameter-tokens).</param>
     public static void Run(string folder, int threads, long workPerThread, (int Min, int Max) promptTokens, int outputTokens, Action<string> log)
     {
-        var stepThreads = new StepThreads(threads > 0 ? threads : Environment.ProcessorCount, workPerThread, TorchSharp.torch.set_num_threads);
+        var stepThreads = StepThreads.LibTorch(threads > 0 ? threads : Environment.ProcessorCount, workPerThread);
         // The server's malloc setting (a fixed mmap threshold), so the figures are the server's.
         GlibcMalloc.FixMmapThreshold(GlibcMalloc.ServerThreshold);
 

@@ -111,7 +111,7 @@ public sealed class ServingHost : IAsyncDisposable
         logger.LogInformation("tokenizer {Tokenizer}: bos {Bos}, eos {Eos}", tokenizer.Description, tokenizer.BosTokenId, tokenizer.EosTokenId);
         var scheduler = new Scheduler(() =>
             {
-                var threads = new StepThreads(options.Threads > 0 ? options.Threads : Environment.ProcessorCount, options.WorkPerThread, TorchSharp.torch.set_num_threads);
+                var threads = StepThreads.LibTorch(options.Threads > 0 ? options.Threads : Environment.ProcessorCount, options.WorkPerThread);
                 bool fixedThreshold = GlibcMalloc.FixMmapThreshold(GlibcMalloc.ServerThreshold);
                 TorchEngine engine;
                 try
