@@ -67,6 +67,16 @@ public sealed class LinearTests
         Assert.True(y.requires_grad);
         y.sum().backward();
         Assert.NotNull(w.grad);
+
+        // A weight first seen without gradients and asked for them later.
+        var later = randn([512, 512]);
+        using (no_grad())
+        {
+            Assert.False(Linear.Apply(randn([2, 512]), later).requires_grad);
+        }
+
+        later.requires_grad_();
+        Assert.True(Linear.Apply(randn([2, 512]), later).requires_grad);
     }
 
     private static void AssertClose(Tensor expected, Tensor actual)

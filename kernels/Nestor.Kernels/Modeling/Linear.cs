@@ -54,7 +54,7 @@ public static class Linear
 
         var weight = Weights.GetValue(w, Describe);
         if (!weight.SmallBatch || weight.Columns != k || x.dtype != ScalarType.Float32 || x.device_type != DeviceType.CPU ||
-            ((weight.RequiresGrad || x.requires_grad) && is_grad_enabled()))
+            (is_grad_enabled() && (w.requires_grad || x.requires_grad)))
         {
             return nn.functional.linear(x, w);
         }
@@ -92,7 +92,7 @@ public static class Linear
     }
 
     // What a weight tensor allows. The address stays valid as long as the tensor object: a view keeps its storage alive.
-    private sealed record WeightInfo(bool SmallBatch, bool RequiresGrad, long Rows, long Columns, long RowStride, nint Address);
+    private sealed record WeightInfo(bool SmallBatch, long Rows, long Columns, long RowStride, nint Address);
 
     private static readonly ConditionalWeakTable<Tensor, WeightInfo> Weights = new();
 
@@ -101,18 +101,18 @@ public static class Linear
         long[] shape = w.shape;
         if (shape.Length != 2 || w.dtype != ScalarType.Float32 || w.device_type != DeviceType.CPU || shape[0] * shape[1] < MinSmallBatchWeights)
         {
-            return new WeightInfo(false, false, 0, 0, 0, 0);
+            return new WeightInfo(false, 0, 0, 0, 0);
         }
 
         long[] strides = w.stride();
         if (strides[1] != 1)
         {
-            return new WeightInfo(false, false, 0, 0, 0, 0);
+            return new WeightInfo(false, 0, 0, 0, 0);
         }
 
         unsafe
         {
-            return new WeightInfo(true, w.requires_grad, shape[0], shape[1], strides[0], (nint)TensorAddress.Of(w));
+            return new WeightInfo(true, shape[0], shape[1], strides[0], (nint)TensorAddress.Of(w));
         }
     }
 
